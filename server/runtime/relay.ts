@@ -1,0 +1,203 @@
+/**
+ * The running relay: loads the config, opens the log and the spool, starts the listeners, the
+ * scheduler and delivery, and keeps them in step on reload and stop. This is wiring only; each part
+ * decides for itself in its own module.
+ */
+import { promises as fs, constants as fsc } from 'node:fs';
+import path from 'node:path';
+import { ConfigFileError, defaultConfig, loadConfigFile, saveConfigFile } from '../config/config-file.ts';
+import type { RelayConfig } from '../config/schema.ts';
+import { openRelayLog, type RelayLog } from '../logging/relay-log.ts';
+import { Spool } from '../queue/spool.ts';
+import { newQueueId } from '../queue/queue-id.ts';
+import { createSessionHandlers, type MessageWriter } from '../smtp/session-handlers.ts';
+import { startListener, updateListenerOptions, type RunningListener } from '../smtp/smtp-listeners.ts';
+import { loadTlsMaterial, type TlsMaterial } from '../smtp/tls-material.ts';
+import { NetworkList } from '../policy/networks.ts';
+import { createMailFlow, type MailFlow } from './mail-flow.ts';
+
+export interface RelayOptions {
+  dataDir: string;
+  /** Config file; default DIR/config.json (written from the embedded default when missing). */
+  configFile?: string;
+  /** Echo log lines on stdout (foreground `serve`). */
+  echoLog?: boolean;
+}
+
+/** A start-up failure: one line naming the file, key path or port. */
+export class RelayStartError extends Error {}
+
+export interface Relay {
+  readonly dataDir: string;
+  readonly configFile: string;
+  readonly log: RelayLog;
+  readonly spool: Spool;
+  readonly flow: MailFlow;
+  config(): RelayConfig;
+  /** Bound ports by listener name (useful when a listener asked for port 0). */
+  ports(): Record<string, number>;
+  /** Re-read the config file and apply it without dropping established sessions. */
+  reload(): Promise<void>;
+  /** Validate and apply a new config; listeners that fail to bind roll everything back. */
+  applyConfig(next: RelayConfig): Promise<void>;
+  stop(): Promise<void>;
+  /** The control API can ask the process to stop (service.stop); `serve` decides how. */
+  onStopRequested(fn: () => void): void;
+  requestStop(): void;
+}
+
+export async function startRelay(opts: RelayOptions): Promise<Relay> {
+  const dataDir = path.resolve(opts.dataDir);
+  await ensureWritableDir(dataDir);
+  const configFile = opts.configFile ?? path.join(dataDir, 'config.json');
+  let config = await loadOrCreateConfig(configFile, !opts.configFile);
+  const log = openRelayLog({ dir: path.join(dataDir, 'logs'), echo: opts.echoLog });
+  let spool: Spool;
+  try {
+    spool = await Spool.open(dataDir);
+  } catch (err) {
+    throw new RelayStartError(`queue in ${path.join(dataDir, 'queue')}: ${(err as Error).message}`);
+  }
+  let tls: TlsMaterial;
+  try {
+    tls = await loadTlsMaterial(config, dataDir);
+  } catch (err) {
+    throw new RelayStartError((err as Error).message);
+  }
+
+  const flow = createMailFlow({ getConfig: () => config, log, spool });
+  const handlers = createSessionHandlers({
+    getConfig: () => config,
+    log,
+    newMessageId: () => newQueueId(),
+    createWriter: (envelope) => spool.createWriter(envelope) as unknown as MessageWriter,
+    onQueued: (entry) => flow.enqueue(entry),
+    verifyUser: async () => false,
+  });
+
+  let trustedForGreeting = new NetworkList([]);
+  const greetingDelay = (ip: string) =>
+    config.security.advanced.rejectUnauthPipelining && !trustedForGreeting.contains(ip) ? 1000 : 0;
+  const refreshDerived = () => {
+    trustedForGreeting = new NetworkList(config.relayControl.trustedNetworks.map((t) => t.network));
+  };
+  refreshDerived();
+
+  async function bindAll(cfg: RelayConfig): Promise<RunningListener[]> {
+    const started: RunningListener[] = [];
+    try {
+      for (const l of cfg.listeners) started.push(await startListener(l, cfg, tls, handlers, greetingDelay));
+    } catch (err) {
+      await Promise.all(started.map((s) => s.close()));
+      throw err;
+    }
+    return started;
+  }
+
+  let listeners: RunningListener[];
+  try {
+    listeners = await bindAll(config);
+  } catch (err) {
+    await log.close();
+    throw new RelayStartError((err as Error).message);
+  }
+  flow.start();
+  log.event('start', {
+    dataDir,
+    configFile,
+    listeners: listeners.map((l) => `${l.listener.name}=${l.listener.host}:${l.port}/${l.listener.tls}`),
+    queued: spool.size,
+    pid: process.pid,
+  });
+
+  const stopListeners: Array<() => void> = [];
+  let stopped = false;
+
+  async function applyConfig(next: RelayConfig): Promise<void> {
+    const listenersChanged = JSON.stringify(next.listeners) !== JSON.stringify(config.listeners) || JSON.stringify(next.tls) !== JSON.stringify(config.tls);
+    if (listenersChanged) {
+      const newTls = JSON.stringify(next.tls) !== JSON.stringify(config.tls) ? await loadTlsMaterial(next, dataDir) : tls;
+      // Close the old listening sockets first (sessions in flight continue on their own sockets) so a
+      // listener may keep its port; if the new set fails to bind, the old one comes back.
+      const old = listeners;
+      await Promise.all(old.map((l) => new Promise<void>((resolve) => l.server.server.close(() => resolve()))));
+      const prevTls = tls;
+      tls = newTls;
+      try {
+        listeners = await bindAll(next);
+      } catch (err) {
+        tls = prevTls;
+        listeners = await bindAll(config);
+        throw err;
+      }
+    } else {
+      for (const l of listeners) updateListenerOptions(l, next);
+    }
+    config = next;
+    refreshDerived();
+    flow.configChanged();
+  }
+
+  return {
+    dataDir,
+    configFile,
+    log,
+    spool,
+    flow,
+    config: () => config,
+    ports: () => Object.fromEntries(listeners.map((l) => [l.listener.name, l.port])),
+    async reload() {
+      const next = await loadConfigFile(configFile);
+      await applyConfig(next);
+      log.event('reload', { ok: true });
+    },
+    applyConfig,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      // Stop taking new connections; sessions in flight either finish (their data is committed before
+      // 250) or are cut off before a 250, so nothing acknowledged is lost.
+      await Promise.all(listeners.map((l) => l.close()));
+      await flow.stop();
+      await log.close();
+    },
+    onStopRequested(fn) {
+      stopListeners.push(fn);
+    },
+    requestStop() {
+      for (const fn of stopListeners) fn();
+    },
+  };
+}
+
+async function ensureWritableDir(dir: string): Promise<void> {
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    await fs.access(dir, fsc.W_OK | fsc.R_OK | fsc.X_OK);
+    const probe = path.join(dir, `.write-test-${process.pid}`);
+    await fs.writeFile(probe, '');
+    await fs.rm(probe);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'ENOTDIR' || e.code === 'EEXIST' ? 'not a directory' : e.code === 'EROFS' ? 'read-only file system' : e.message;
+    throw new RelayStartError(`data dir ${dir}: not writable (${why})`);
+  }
+}
+
+async function loadOrCreateConfig(file: string, createIfMissing: boolean): Promise<RelayConfig> {
+  if (createIfMissing) {
+    try {
+      await fs.access(file);
+    } catch {
+      const config = defaultConfig();
+      await saveConfigFile(file, config);
+      return config;
+    }
+  }
+  try {
+    return await loadConfigFile(file);
+  } catch (err) {
+    if (err instanceof ConfigFileError) throw new RelayStartError(`bad config: ${err.message}`);
+    throw err;
+  }
+}
