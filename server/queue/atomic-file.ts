@@ -3,8 +3,12 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
-/** fsync a directory so that a rename or unlink inside it survives a power loss. */
+/**
+ * fsync a directory so that a rename or unlink inside it survives a power loss. Windows cannot open a
+ * directory as a file (EISDIR/EPERM); NTFS journals the rename itself, so there it is a no-op.
+ */
 export async function fsyncDir(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
   const fh = await fs.open(dir, 'r');
   try {
     await fh.sync();

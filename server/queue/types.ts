@@ -16,7 +16,7 @@ export interface ClientInfo {
 
 /** The envelope of a message as accepted (known before DATA, so it can lead the spool file). */
 export interface Envelope {
-  /** Time-sortable unique id, e.g. "0192f3a1c2d4-5f1a9c" (hex ms timestamp + random). */
+  /** Time-sortable unique id, e.g. "0192f3a1c2d4-5f1a9c07e2" (hex ms timestamp + random; see queue-id.ts). */
   id: string;
   /** Epoch milliseconds of acceptance. */
   receivedAt: number;

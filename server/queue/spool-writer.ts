@@ -1,0 +1,206 @@
+/**
+ * The write path of one message: a Writable the SMTP layer pipes the body into. The file is
+ * `queue/tmp/<id>` = envelope JSON + "\n" + body; `commit()` fsyncs it, renames it into `queue/msg/`
+ * and waits for a (shared) fsync of that directory — only then may the session reply 250.
+ */
+import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import type { Envelope, QueueEntry, RecipientState } from './types.ts';
+import { SpoolUnavailableError, toSpoolUnavailable } from './spool-errors.ts';
+
+/** An envelope as the SMTP layer knows it before DATA; the spool fills in id and time if missing. */
+export type NewEnvelope = Omit<Envelope, 'id' | 'receivedAt'> & { id?: string; receivedAt?: number };
+
+/** What a writer needs from its spool (kept narrow so the writer does not reach into the spool). */
+export interface SpoolWriterHost {
+  tempPath(id: string): string;
+  messagePath(id: string): string;
+  openTempFile(file: string): Promise<FileHandle>;
+  /** Resolves after an fsync of queue/msg that started after the call. */
+  syncMessageDir(): Promise<void>;
+  /** The message is durable: start tracking it. */
+  committed(entry: QueueEntry, bodyOffset: number): void;
+  /** The writer is done with its id, committed or not. */
+  released(id: string): void;
+}
+
+// Small messages (most mail) go to disk in a single writev at commit; big ones in slices of this size.
+const FLUSH_BYTES = 128 * 1024;
+
+/** Every recipient queued, never tried: the state of a new or state-less recovered message. */
+export function initialRecipientStates(recipients: readonly string[]): RecipientState[] {
+  return recipients.map((address) => ({ address, status: 'queued', attempts: 0, lastAttemptAt: null, lastReply: null, nextHop: null }));
+}
+
+/**
+ * I/O errors are latched rather than emitted: the SMTP layer's body stream keeps draining into the
+ * writer (a stalled pipe would hang the session), and `commit()` rejects with a SpoolUnavailableError
+ * at end of DATA, which becomes 452 4.3.1. After `abort()` the writer likewise swallows further input.
+ */
+export class SpoolWriter extends Writable {
+  readonly id: string;
+  readonly envelope: Envelope;
+  private readonly header: Buffer;
+  private fh: FileHandle | null = null;
+  private readonly opened: Promise<void>;
+  private pending: Buffer[];
+  private pendingBytes: number;
+  private bodyBytes = 0;
+  private failure: SpoolUnavailableError | null = null;
+  private phase: 'writing' | 'committing' | 'done' = 'writing';
+  private commitPromise: Promise<QueueEntry> | null = null;
+
+  constructor(
+    private readonly host: SpoolWriterHost,
+    envelope: Envelope,
+  ) {
+    super({ highWaterMark: 64 * 1024 });
+    this.id = envelope.id;
+    this.envelope = envelope;
+    // JSON escapes control characters inside strings, so the only "\n" in the line is its terminator.
+    this.header = Buffer.from(JSON.stringify(envelope) + '\n', 'utf8');
+    this.pending = [this.header];
+    this.pendingBytes = this.header.length;
+    // Opened here, not in _construct, so that abort() right after creation can wait for it.
+    this.opened = host.openTempFile(host.tempPath(this.id)).then(
+      (fh) => {
+        this.fh = fh;
+      },
+      (err: unknown) => this.fail(err, 'cannot create temp file'),
+    );
+  }
+
+  /** Body bytes received so far (without the envelope line). */
+  get size(): number {
+    return this.bodyBytes;
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    void this.opened.then(() => callback());
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.failure || this.phase === 'done') return callback();
+    this.bodyBytes += chunk.length;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes < FLUSH_BYTES) return callback();
+    void this.flush().then(() => callback());
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    void this.flush().then(() => callback());
+  }
+
+  /**
+   * Make the message durable and return its queue entry. Ends the stream if the caller has not; call
+   * it after the body has been written (e.g. after `pipeline(body, writer)`). Rejects with
+   * SpoolUnavailableError; the temp file is gone by then.
+   */
+  commit(): Promise<QueueEntry> {
+    if (this.commitPromise) return this.commitPromise;
+    if (this.phase === 'done') return Promise.reject(new SpoolUnavailableError('ECANCELED', `message ${this.id} was aborted`));
+    this.phase = 'committing';
+    this.commitPromise = this.doCommit();
+    return this.commitPromise;
+  }
+
+  /**
+   * Give up on the message and delete its temp file. Safe to call at any time and more than once;
+   * during a commit it waits for that commit instead (the client may already have its 250, and a
+   * duplicate is better than a loss).
+   */
+  async abort(): Promise<void> {
+    if (this.commitPromise) {
+      await this.commitPromise.catch(() => undefined);
+      return;
+    }
+    if (this.phase === 'done') return;
+    this.phase = 'done';
+    this.pending = [];
+    this.pendingBytes = 0;
+    await this.opened;
+    await this.discard(false);
+  }
+
+  private async doCommit(): Promise<QueueEntry> {
+    if (!this.writableEnded) this.end();
+    await finished(this, { readable: false }).catch((err: unknown) => this.fail(err, 'write failed'));
+    let renamed = false;
+    try {
+      if (this.failure) throw this.failure;
+      const fh = this.fh;
+      if (!fh) throw new SpoolUnavailableError('EIO', `queue unavailable: temp file of ${this.id} is not open`);
+      await fh.sync();
+      this.fh = null;
+      await fh.close();
+      await fs.rename(this.host.tempPath(this.id), this.host.messagePath(this.id));
+      renamed = true;
+      await this.host.syncMessageDir();
+    } catch (err) {
+      const typed = toSpoolUnavailable(err, `cannot store message ${this.id}`);
+      this.phase = 'done';
+      await this.discard(renamed);
+      throw typed;
+    }
+    this.phase = 'done';
+    const entry: QueueEntry = {
+      envelope: this.envelope,
+      size: this.bodyBytes,
+      recipients: initialRecipientStates(this.envelope.recipients),
+      held: false,
+      nextAttemptAt: 0,
+      attempts: 0,
+      delayWarned: false,
+    };
+    this.host.committed(entry, this.header.length);
+    this.host.released(this.id);
+    return entry;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.failure || this.pendingBytes === 0) return;
+    const bufs = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    try {
+      if (!this.fh) throw new SpoolUnavailableError('EIO', `queue unavailable: temp file of ${this.id} is not open`);
+      await writeAll(this.fh, bufs);
+    } catch (err) {
+      this.fail(err, 'write failed');
+    }
+  }
+
+  private fail(err: unknown, what: string): void {
+    this.failure ??= toSpoolUnavailable(err, `${what} (message ${this.id})`);
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  // A message that was never acknowledged must leave no trace: not in tmp/, and (if the rename
+  // happened but the directory fsync failed) not in msg/ either, or it would be delivered after all.
+  private async discard(renamed: boolean): Promise<void> {
+    const fh = this.fh;
+    this.fh = null;
+    if (fh) await fh.close().catch(() => undefined);
+    await fs.rm(this.host.tempPath(this.id), { force: true }).catch(() => undefined);
+    if (renamed) await fs.rm(this.host.messagePath(this.id), { force: true }).catch(() => undefined);
+    this.host.released(this.id);
+  }
+}
+
+/** writev can be short on a nearly full disk; finish with plain writes so ENOSPC surfaces as an error. */
+async function writeAll(fh: FileHandle, bufs: Buffer[]): Promise<void> {
+  const total = bufs.reduce((n, b) => n + b.length, 0);
+  const { bytesWritten } = await fh.writev(bufs);
+  if (bytesWritten === total) return;
+  const rest = Buffer.concat(bufs).subarray(bytesWritten);
+  let off = 0;
+  while (off < rest.length) {
+    const { bytesWritten: n } = await fh.write(rest, off, rest.length - off);
+    if (n === 0) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+    off += n;
+  }
+}

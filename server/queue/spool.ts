@@ -1,0 +1,262 @@
+/**
+ * The durable spool (SPEC §1.4, §3): every accepted message is one file `DIR/queue/msg/<id>` holding
+ * its envelope as a JSON line followed by the message bytes exactly as received. Per-recipient
+ * state lives beside it in `queue/state/<id>.json` only once there is something to remember. In
+ * memory the spool keeps just the QueueEntry objects; bodies are streamed from disk when needed.
+ */
+import { createReadStream, promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { RelayLog } from '../logging/relay-log.ts';
+import type { Envelope, QueueEntry } from './types.ts';
+import { fsyncDir as fsyncDirectory } from './atomic-file.ts';
+import { GroupCommit } from './group-commit.ts';
+import { isQueueId, newQueueId } from './queue-id.ts';
+import { SpoolUnavailableError, UnknownMessageError, toSpoolUnavailable } from './spool-errors.ts';
+import { scanMessageFiles, type CorruptMessageFile, type ScannedMessage } from './spool-recovery.ts';
+import { StateStore, idOfStateFile, type EntryState } from './spool-state.ts';
+import { SpoolWriter, initialRecipientStates, type NewEnvelope, type SpoolWriterHost } from './spool-writer.ts';
+
+export type { NewEnvelope } from './spool-writer.ts';
+export type { EntryState } from './spool-state.ts';
+
+/** Options of Spool.open; the seams exist so tests can count fsyncs and simulate a full disk. */
+export interface SpoolOptions {
+  log?: Pick<RelayLog, 'event'>;
+  /** How a directory is fsynced (default: open + fsync; a no-op where the OS cannot, i.e. Windows). */
+  fsyncDir?: (dir: string) => Promise<void>;
+  /** How a message's temp file is created (default: exclusive create, mode 0600). */
+  openTempFile?: (file: string) => Promise<FileHandle>;
+}
+
+interface SpoolRecord {
+  entry: QueueEntry;
+  bodyOffset: number;
+  /** A state file may exist, so removal must delete it too. */
+  hasState: boolean;
+}
+
+const PARALLEL_FILE_OPS = 32;
+
+/** The queue on disk and its index in memory; get one with `Spool.open`. */
+export class Spool {
+  /** DIR/queue */
+  readonly root: string;
+  readonly tmpDir: string;
+  readonly msgDir: string;
+  readonly stateDir: string;
+  readonly corruptDir: string;
+  private readonly records = new Map<string, SpoolRecord>();
+  /** Ids handed to writers that have not committed or aborted yet. */
+  private readonly reserved = new Set<string>();
+  private readonly msgDirSync: GroupCommit;
+  private readonly states: StateStore;
+  private readonly log: Pick<RelayLog, 'event'> | undefined;
+  private readonly writerHost: SpoolWriterHost;
+
+  private constructor(dataDir: string, opts: SpoolOptions) {
+    this.root = path.join(dataDir, 'queue');
+    this.tmpDir = path.join(this.root, 'tmp');
+    this.msgDir = path.join(this.root, 'msg');
+    this.stateDir = path.join(this.root, 'state');
+    this.corruptDir = path.join(this.root, 'corrupt');
+    this.log = opts.log;
+    const fsyncDir = opts.fsyncDir ?? fsyncDirectory;
+    this.msgDirSync = new GroupCommit(() => fsyncDir(this.msgDir));
+    this.states = new StateStore(this.stateDir, (id) => this.records.get(id)?.entry, fsyncDir);
+    const openTempFile = opts.openTempFile ?? ((file: string) => fs.open(file, 'wx', 0o600));
+    this.writerHost = {
+      tempPath: (id) => path.join(this.tmpDir, id),
+      messagePath: (id) => this.messagePath(id),
+      openTempFile,
+      syncMessageDir: () => this.msgDirSync.run(),
+      committed: (entry, bodyOffset) => this.records.set(entry.envelope.id, { entry, bodyOffset, hasState: false }),
+      released: (id) => this.reserved.delete(id),
+    };
+  }
+
+  /**
+   * Open (creating if needed) the spool under `dataDir/queue`: discard temp files of messages that
+   * were never acknowledged, and recover every committed message with its state (all recipients
+   * queued when the state file is missing or unreadable).
+   */
+  static async open(dataDir: string, opts: SpoolOptions = {}): Promise<Spool> {
+    const spool = new Spool(dataDir, opts);
+    try {
+      await spool.load();
+    } catch (err) {
+      throw toSpoolUnavailable(err, `cannot open the queue in ${spool.root}`);
+    }
+    return spool;
+  }
+
+  /** Number of queued messages. */
+  get size(): number {
+    return this.records.size;
+  }
+
+  /** Directory fsyncs of queue/msg so far: fewer than commits when commits overlap (group commit). */
+  get messageDirSyncs(): number {
+    return this.msgDirSync.runs;
+  }
+
+  /**
+   * Start storing a message. The id is known at once (`writer.id`) so the SMTP layer can put it in
+   * the Received header it writes as the first bytes of the body.
+   */
+  createWriter(envelope: NewEnvelope): SpoolWriter {
+    if (envelope.recipients.length === 0) throw new Error('a message needs at least one recipient');
+    const receivedAt = envelope.receivedAt ?? Date.now();
+    let id = envelope.id;
+    if (id !== undefined) {
+      if (!isQueueId(id)) throw new Error(`not a queue id: ${JSON.stringify(id)}`);
+      if (this.records.has(id) || this.reserved.has(id)) throw new Error(`queue id ${id} is already in use`);
+    } else {
+      do id = newQueueId(receivedAt);
+      while (this.records.has(id) || this.reserved.has(id));
+    }
+    this.reserved.add(id);
+    // Listed field by field: the envelope line is a file format, not whatever the caller passed along.
+    const env: Envelope = {
+      id,
+      receivedAt,
+      sender: envelope.sender,
+      recipients: [...envelope.recipients],
+      client: envelope.client,
+      bodyType: envelope.bodyType,
+      smtpUtf8: envelope.smtpUtf8,
+      origin: envelope.origin,
+    };
+    return new SpoolWriter(this.writerHost, env);
+  }
+
+  has(id: string): boolean {
+    return this.records.has(id);
+  }
+
+  /** The live entry (do not mutate it; use updateState). */
+  get(id: string): QueueEntry | undefined {
+    return this.records.get(id)?.entry;
+  }
+
+  /** All queued messages, oldest first for recovered ones, then in commit order. */
+  *entries(): IterableIterator<QueueEntry> {
+    for (const r of this.records.values()) yield r.entry;
+  }
+
+  /** The message bytes as received (without the envelope line); `maxBytes` for a header preview. */
+  openBody(id: string, options: { maxBytes?: number } = {}): Readable {
+    const rec = this.records.get(id);
+    if (!rec) throw new UnknownMessageError(id);
+    const start = rec.bodyOffset;
+    if (options.maxBytes === undefined) return createReadStream(this.messagePath(id), { start });
+    if (options.maxBytes <= 0) return Readable.from([]);
+    return createReadStream(this.messagePath(id), { start, end: start + options.maxBytes - 1 });
+  }
+
+  /**
+   * Change a message's delivery state in memory at once and (unless `persist: false`, used for
+   * "try now" changes that are harmless to forget) atomically on disk. False if the id is unknown.
+   */
+  async updateState(id: string, patch: Partial<EntryState>, opts: { persist?: boolean } = {}): Promise<boolean> {
+    const rec = this.records.get(id);
+    if (!rec) return false;
+    const e = rec.entry;
+    if (patch.recipients !== undefined) e.recipients = patch.recipients;
+    if (patch.held !== undefined) e.held = patch.held;
+    if (patch.nextAttemptAt !== undefined) e.nextAttemptAt = patch.nextAttemptAt;
+    if (patch.attempts !== undefined) e.attempts = patch.attempts;
+    if (patch.delayWarned !== undefined) e.delayWarned = patch.delayWarned;
+    if (opts.persist === false) return true;
+    rec.hasState = true;
+    try {
+      await this.states.write(id);
+    } catch (err) {
+      throw toSpoolUnavailable(err, `cannot save the state of message ${id}`);
+    }
+    return true;
+  }
+
+  /**
+   * Forget a message and delete its files. No directory fsync: if the unlink is lost in a crash the
+   * message is delivered again, and a duplicate is acceptable where a loss is not.
+   */
+  async remove(id: string): Promise<boolean> {
+    const rec = this.records.get(id);
+    if (!rec) return false;
+    this.records.delete(id);
+    // The message file goes first: a state file left alone by a crash is cleaned up at the next open.
+    await fs.rm(this.messagePath(id), { force: true });
+    if (rec.hasState) await this.states.remove(id);
+    return true;
+  }
+
+  private messagePath(id: string): string {
+    return path.join(this.msgDir, id);
+  }
+
+  private async load(): Promise<void> {
+    await Promise.all([this.tmpDir, this.msgDir, this.stateDir].map((d) => fs.mkdir(d, { recursive: true, mode: 0o700 })));
+    // A temp file is a message whose 250 was never sent (the crash came before rename + fsync).
+    const leftovers = await fs.readdir(this.tmpDir);
+    await forEachLimited(leftovers, (n) => fs.rm(path.join(this.tmpDir, n), { force: true, recursive: true }));
+
+    const all = await fs.readdir(this.msgDir);
+    const names = all.filter(isQueueId).sort();
+    if (names.length !== all.length) {
+      this.log?.event('error', { what: 'queue', msg: `ignoring ${all.length - names.length} file(s) in ${this.msgDir} that are not queue files` }, 'warn');
+    }
+    const known = new Set(names);
+    const withState = new Set<string>();
+    const strays: string[] = [];
+    for (const n of await fs.readdir(this.stateDir)) {
+      const id = idOfStateFile(n);
+      if (id && known.has(id)) withState.add(id);
+      else strays.push(n); // temp files of interrupted state writes, states of removed messages
+    }
+    known.clear();
+    await forEachLimited(strays, (n) => fs.rm(path.join(this.stateDir, n), { force: true, recursive: true }));
+
+    const corrupt: CorruptMessageFile[] = [];
+    const visit = (m: ScannedMessage): void => {
+      const id = m.envelope.id;
+      let s: EntryState | null = null;
+      if (withState.has(id)) {
+        s = this.states.readSync(id, m.envelope.recipients);
+        if (!s) this.log?.event('error', { what: 'queue', id, msg: 'state file unreadable; all recipients queued again' }, 'warn');
+      }
+      const entry: QueueEntry = {
+        envelope: m.envelope,
+        size: m.size,
+        recipients: s?.recipients ?? initialRecipientStates(m.envelope.recipients),
+        held: s?.held ?? false,
+        nextAttemptAt: s?.nextAttemptAt ?? 0,
+        attempts: s?.attempts ?? 0,
+        delayWarned: s?.delayWarned ?? false,
+      };
+      this.records.set(id, { entry, bodyOffset: m.bodyOffset, hasState: withState.has(id) });
+    };
+    await scanMessageFiles(this.msgDir, names, visit, (c) => corrupt.push(c));
+    for (const c of corrupt) await this.quarantine(c);
+  }
+
+  /** Unreadable files are moved aside for a person to look at, never deleted: they may be mail. */
+  private async quarantine(c: CorruptMessageFile): Promise<void> {
+    const name = path.basename(c.file);
+    await fs.mkdir(this.corruptDir, { recursive: true, mode: 0o700 });
+    await fs.rename(c.file, path.join(this.corruptDir, name));
+    await this.states.remove(name);
+    this.log?.event('error', { what: 'queue', file: c.file, movedTo: this.corruptDir, msg: c.message }, 'error');
+  }
+}
+
+async function forEachLimited<T>(items: readonly T[], fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_FILE_OPS, items.length) }, worker));
+}
+
+export { SpoolWriter, SpoolUnavailableError, UnknownMessageError };
