@@ -25,7 +25,7 @@ export default tseslint.config(
   forbid(['server/**'], ['**/electron/**', '**/renderer/**', 'electron'], 'server/ never imports the app (DESIGN.md §2).'),
   forbid(
     ['server/protocol/**'],
-    [...nodeBuiltins, '**/config/**', '**/smtp/**', '**/queue/**', '**/delivery/**', '**/control/**', '**/policy/**'],
+    [...nodeBuiltins, '**/config/!(schema|value-checks).ts', '**/smtp/**', '**/queue/**', '**/delivery/**', '**/control/**', '**/policy/**'],
     'server/protocol is a pure contract module: no Node built-ins, no server internals.',
   ),
   forbid(['electron/services/**'], ['electron', '**/electron/main/**', '**/renderer/**'], 'electron/services runs under plain Node: it never imports electron.'),
