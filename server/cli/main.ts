@@ -8,9 +8,6 @@ import { defaultDataDir } from './data-dir.ts';
 import { CHECK_USAGE, MAIN_USAGE, SERVE_USAGE, VERSION } from './usage.ts';
 import { runServe } from './serve-command.ts';
 import { runCheck } from './check-command.ts';
-import { runUser, USER_USAGE } from './user-command.ts';
-import { runCtl, ctlUsage } from './ctl-command.ts';
-import { runDialStdio, DIAL_STDIO_USAGE } from './dial-stdio-command.ts';
 
 /** A failure the user can act on: printed as one line, exit status 1 (or `exitCode`). */
 export class CliError extends Error {
@@ -39,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const usage: Record<string, string> = { serve: SERVE_USAGE, check: CHECK_USAGE, user: USER_USAGE, ctl: ctlUsage(), 'dial-stdio': DIAL_STDIO_USAGE };
+  const usage: Record<string, string> = { serve: SERVE_USAGE, check: CHECK_USAGE };
   if (!(command in usage)) throw new CliError(`unknown command "${command}" (try: mailrelay --help)`);
   let parsed;
   try {
@@ -47,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     throw new CliError(`${command}: ${(err as Error).message} (try: mailrelay ${command} --help)`);
   }
-  const { values, positionals } = parsed;
+  const { values } = parsed;
   if (values.help) {
     process.stdout.write(usage[command]!);
     return 0;
@@ -63,12 +60,6 @@ async function main(argv: string[]): Promise<number> {
       return runServe({ dataDir, configFile });
     case 'check':
       return runCheck(configFile ?? path.join(dataDir, 'config.json'));
-    case 'user':
-      return runUser(dataDir, positionals);
-    case 'ctl':
-      return runCtl(dataDir, positionals);
-    case 'dial-stdio':
-      return runDialStdio(dataDir);
     default:
       throw new CliError(`unknown command "${command}"`);
   }

@@ -10,11 +10,13 @@ import type { RelayConfig } from '../config/schema.ts';
 import { openRelayLog, type RelayLog } from '../logging/relay-log.ts';
 import { Spool } from '../queue/spool.ts';
 import { newQueueId } from '../queue/queue-id.ts';
-import { createSessionHandlers, type MessageWriter } from '../smtp/session-handlers.ts';
+import { createSessionHandlers } from '../smtp/session-handlers.ts';
 import { startListener, updateListenerOptions, type RunningListener } from '../smtp/smtp-listeners.ts';
 import { loadTlsMaterial, type TlsMaterial } from '../smtp/tls-material.ts';
 import { NetworkList } from '../policy/networks.ts';
 import { createMailFlow, type MailFlow } from './mail-flow.ts';
+import { Stats } from '../stats/stats.ts';
+import { UserStore } from '../users/user-store.ts';
 
 export interface RelayOptions {
   dataDir: string;
@@ -33,6 +35,8 @@ export interface Relay {
   readonly log: RelayLog;
   readonly spool: Spool;
   readonly flow: MailFlow;
+  readonly stats: Stats;
+  readonly users: UserStore;
   config(): RelayConfig;
   /** Bound ports by listener name (useful when a listener asked for port 0). */
   ports(): Record<string, number>;
@@ -65,15 +69,22 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     throw new RelayStartError((err as Error).message);
   }
 
-  const flow = createMailFlow({ getConfig: () => config, log, spool });
+  const stats = await Stats.open(path.join(dataDir, 'stats'), { onWarning: (message) => log.event('error', { part: 'stats', error: message }, 'warn') });
+  const users = await UserStore.open(path.join(dataDir, 'users.json'));
+  const flow = createMailFlow({ getConfig: () => config, log, spool, count: (name, n) => stats.count(name, n) });
   const handlers = createSessionHandlers({
     getConfig: () => config,
     log,
     newMessageId: () => newQueueId(),
-    createWriter: (envelope) => spool.createWriter(envelope) as unknown as MessageWriter,
+    createWriter: (envelope) => spool.createWriter(envelope),
     onQueued: (entry) => flow.enqueue(entry),
-    verifyUser: async () => false,
+    verifyUser: (name, password) => users.verify(name, password),
+    count: (name, reason) => stats.count(name, 1, reason),
   });
+  // The queue-size gauge is sampled rather than pushed from every enqueue/remove.
+  const gaugeTimer = setInterval(() => stats.setGauge('queueSize', spool.size), 10_000);
+  gaugeTimer.unref();
+  stats.setGauge('queueSize', spool.size);
 
   let trustedForGreeting = new NetworkList([]);
   const greetingDelay = (ip: string) =>
@@ -144,6 +155,8 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     log,
     spool,
     flow,
+    stats,
+    users,
     config: () => config,
     ports: () => Object.fromEntries(listeners.map((l) => [l.listener.name, l.port])),
     async reload() {
@@ -159,6 +172,9 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
       // 250) or are cut off before a 250, so nothing acknowledged is lost.
       await Promise.all(listeners.map((l) => l.close()));
       await flow.stop();
+      clearInterval(gaugeTimer);
+      stats.setGauge('queueSize', spool.size);
+      await stats.close();
       await log.close();
     },
     onStopRequested(fn) {

@@ -1,0 +1,101 @@
+/**
+ * The outbound half of the relay: the scheduler decides when, delivery decides how, and this glue
+ * turns bounces and delay warnings into DSN messages that go back into the same durable queue.
+ */
+import type { RelayConfig } from '../config/schema.ts';
+import type { RelayLog } from '../logging/relay-log.ts';
+import type { Spool } from '../queue/spool.ts';
+import { Scheduler, type BounceReason } from '../queue/scheduler.ts';
+import type { QueueEntry, RecipientState } from '../queue/types.ts';
+import { createDeliverer, type Deliverer } from '../delivery/deliverer.ts';
+import { bounceRecipients, composeDsn, dsnRecipientFromState, readHeaderBlock } from '../delivery/dsn.ts';
+
+export interface MailFlowOptions {
+  getConfig(): RelayConfig;
+  log: RelayLog;
+  spool: Spool;
+  /** Port for direct MX delivery (25; tests set MAILRELAY_DIRECT_PORT to reach loopback sinks). */
+  directPort?: number;
+  count?(name: 'delivered' | 'deferred' | 'bounced', n?: number): void;
+}
+
+export interface MailFlow {
+  readonly scheduler: Scheduler;
+  readonly deliverer: Deliverer;
+  /** A message was committed to the spool: try it now. */
+  enqueue(entry: QueueEntry): void;
+  start(): void;
+  configChanged(): void;
+  stop(): Promise<void>;
+}
+
+export function createMailFlow(opts: MailFlowOptions): MailFlow {
+  const { spool, log } = opts;
+  const envPort = Number(process.env.MAILRELAY_DIRECT_PORT);
+  const deliverer = createDeliverer({
+    getConfig: opts.getConfig,
+    log,
+    directPort: opts.directPort ?? (Number.isInteger(envPort) && envPort > 0 ? envPort : undefined),
+  });
+
+  async function queueDsn(entry: QueueEntry, states: RecipientState[], kind: 'failure' | 'delay', reason: string): Promise<void> {
+    const config = opts.getConfig();
+    const to = bounceRecipients(entry, config, kind);
+    if (to.length === 0) {
+      log.event('dsn', { id: entry.envelope.id, kind, reason, sent: false, why: 'no one to report to (null sender and no external postmaster)' }, 'warn');
+      return;
+    }
+    const originalHeaders = await readHeaderBlock(spool.openBody(entry.envelope.id));
+    const willRetryUntil = entry.envelope.receivedAt + config.queue.maxLifetimeHours * 3_600_000;
+    const dsn = composeDsn({
+      entry,
+      kind,
+      recipients: states.map((s) => dsnRecipientFromState(s, kind === 'failure' ? 'failed' : 'delayed', kind === 'delay' ? willRetryUntil : null)),
+      reportingMta: config.general.profile.hostname,
+      to,
+      originalHeaders,
+      now: Date.now(),
+    });
+    const writer = spool.createWriter({
+      sender: '',
+      recipients: dsn.recipients,
+      client: { ip: '127.0.0.1', hostname: null, helo: config.general.profile.hostname, authUser: null, tls: false },
+      bodyType: dsn.bodyType,
+      smtpUtf8: dsn.smtpUtf8,
+      origin: 'dsn',
+    });
+    writer.end(dsn.message);
+    const queued = await writer.commit();
+    log.event('dsn', { id: queued.envelope.id, about: entry.envelope.id, kind, reason, to: dsn.recipients, recipients: states.map((s) => s.address) });
+    scheduler.enqueue(queued);
+  }
+
+  const scheduler = new Scheduler({
+    spool,
+    config: opts.getConfig().queue,
+    log,
+    deliver: async (entry, recipients) => {
+      const results = await deliverer.deliver(entry, recipients, () => spool.openBody(entry.envelope.id));
+      // Bounces are counted in onBounce, which also sees expiries and admin bounces.
+      for (const r of results) if (r.outcome !== 'failed') opts.count?.(r.outcome);
+      return results;
+    },
+    onBounce: (entry, failed, reason: BounceReason) => {
+      opts.count?.('bounced', failed.length);
+      return queueDsn(entry, failed, 'failure', reason);
+    },
+    onDelayWarning: (entry, pending) => queueDsn(entry, pending, 'delay', 'delay-warning'),
+  });
+
+  return {
+    scheduler,
+    deliverer,
+    enqueue: (entry) => scheduler.enqueue(entry),
+    start: () => scheduler.start(),
+    configChanged: () => scheduler.updateConfig(opts.getConfig().queue),
+    async stop() {
+      await scheduler.stop(10_000);
+      await deliverer.close();
+    },
+  };
+}
