@@ -200,7 +200,8 @@ async function ensureWritableDir(dir: string): Promise<void> {
   }
 }
 
-async function loadOrCreateConfig(file: string, createIfMissing: boolean): Promise<RelayConfig> {
+/** Load the config; the data dir's own config.json is created from the embedded default when missing. */
+export async function loadOrCreateConfig(file: string, createIfMissing: boolean): Promise<RelayConfig> {
   if (createIfMissing) {
     try {
       await fs.access(file);
