@@ -56,6 +56,14 @@ export function openRelayLog(opts: RelayLogOptions): RelayLog {
   const maxFileBytes = opts.maxFileBytes ?? 20 * 1024 * 1024;
   const maxFiles = opts.maxFiles ?? 10;
   const dest = pino.destination({ dest: file, sync: false, mkdir: true, minLength: 4096 });
+  // A full or failing disk must not take the relay down with it: mail intake answers 452 on its own;
+  // the log reports the problem once on stderr and keeps trying.
+  let reportedError = false;
+  dest.on('error', (err: Error) => {
+    if (reportedError) return;
+    reportedError = true;
+    process.stderr.write(`mailrelay: cannot write ${file}: ${err.message}\n`);
+  });
   let written = safeSize(file);
   let rotating = false;
   const lines = new EventEmitter<{ line: [Record<string, unknown>] }>();
