@@ -35,7 +35,7 @@ export interface RelayLogOptions {
   maxFiles?: number;
   /** Also echo lines to stdout (for `serve` in the foreground). */
   echo?: boolean;
-  level?: pino.Level;
+  level?: 'info' | 'warn' | 'error';
 }
 
 /** The logger every part of the relay writes events through. */
@@ -49,6 +49,8 @@ export interface RelayLog {
 }
 
 export const LOG_FILE_NAME = 'relay.log';
+
+const LEVELS = { info: 30, warn: 40, error: 50 } as const;
 
 export function openRelayLog(opts: RelayLogOptions): RelayLog {
   mkdirSync(opts.dir, { recursive: true });
@@ -66,11 +68,17 @@ export function openRelayLog(opts: RelayLogOptions): RelayLog {
   });
   let written = safeSize(file);
   let rotating = false;
+  const minLevel = LEVELS[opts.level ?? 'info'];
   const lines = new EventEmitter<{ line: [Record<string, unknown>] }>();
-  const logger = pino(
-    { level: opts.level ?? 'info', base: undefined, timestamp: pino.stdTimeFunctions.epochTime, messageKey: 'msg' },
-    dest,
-  );
+  // Each line is serialised once and handed to the file (SonicBoom buffers it) and, for `serve` in
+  // the foreground, to stdout in batches: one write per event-loop turn instead of one per line.
+  let echoBuffer: string[] = [];
+  const flushEcho = () => {
+    if (echoBuffer.length === 0) return;
+    const chunk = echoBuffer.join('');
+    echoBuffer = [];
+    process.stdout.write(chunk);
+  };
 
   async function rotate(): Promise<void> {
     rotating = true;
@@ -90,20 +98,28 @@ export function openRelayLog(opts: RelayLogOptions): RelayLog {
     file,
     lines,
     event(name, fields, level = 'info') {
-      const obj = { event: name, ...fields };
-      logger[level](obj);
-      const line = { time: Date.now(), level, ...obj };
-      if (opts.echo) process.stdout.write(JSON.stringify(line) + '\n');
-      lines.emit('line', line);
-      written += 200; // estimate: exact byte counts would mean serialising twice
+      if (LEVELS[level] < minLevel) return;
+      const line = { time: Date.now(), level, event: name, ...fields };
+      const text = JSON.stringify(line) + '\n';
+      dest.write(text);
+      if (opts.echo) {
+        if (echoBuffer.length === 0) setImmediate(flushEcho);
+        echoBuffer.push(text);
+      }
+      if (lines.listenerCount('line') > 0) lines.emit('line', line);
+      written += text.length;
       if (written > maxFileBytes && !rotating) {
         written = safeSize(file);
         if (written > maxFileBytes) void rotate();
       }
     },
-    flush: () => new Promise<void>((resolve) => dest.flush(() => resolve())),
+    flush: () => {
+      flushEcho();
+      return new Promise<void>((resolve) => dest.flush(() => resolve()));
+    },
     close: () =>
       new Promise<void>((resolve) => {
+        flushEcho();
         dest.flush(() => {
           dest.end();
           resolve();

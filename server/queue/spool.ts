@@ -187,7 +187,10 @@ export class Spool {
     if (!rec) return false;
     this.records.delete(id);
     // The message file goes first: a state file left alone by a crash is cleaned up at the next open.
-    await fs.rm(this.messagePath(id), { force: true });
+    // unlink, not rm: rm's lstat + rimraf machinery costs more than the delete on this hot path.
+    await fs.unlink(this.messagePath(id)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
     if (rec.hasState) await this.states.remove(id);
     return true;
   }
