@@ -8,16 +8,12 @@ import { defaultDataDir } from './data-dir.ts';
 import { CHECK_USAGE, MAIN_USAGE, SERVE_USAGE, VERSION } from './usage.ts';
 import { runServe } from './serve-command.ts';
 import { runCheck } from './check-command.ts';
+import { runUser, USER_USAGE } from './user-command.ts';
+import { runCtl, ctlUsage } from './ctl-command.ts';
+import { runDialStdio, DIAL_STDIO_USAGE } from './dial-stdio-command.ts';
+import { CliError } from './cli-error.ts';
 
-/** A failure the user can act on: printed as one line, exit status 1 (or `exitCode`). */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
-}
+export { CliError };
 
 const commonOptions = {
   'data-dir': { type: 'string' },
@@ -36,15 +32,17 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const usage: Record<string, string> = { serve: SERVE_USAGE, check: CHECK_USAGE };
+  const usage: Record<string, string> = { serve: SERVE_USAGE, check: CHECK_USAGE, user: USER_USAGE, ctl: ctlUsage(), 'dial-stdio': DIAL_STDIO_USAGE };
   if (!(command in usage)) throw new CliError(`unknown command "${command}" (try: mailrelay --help)`);
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, options: commonOptions, allowPositionals: true, strict: true });
+    // Only `user` takes --sender (the addresses a new user may send as), repeatable.
+    const options = command === 'user' ? { ...commonOptions, sender: { type: 'string', multiple: true } as const } : commonOptions;
+    parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
   } catch (err) {
     throw new CliError(`${command}: ${(err as Error).message} (try: mailrelay ${command} --help)`);
   }
-  const { values } = parsed;
+  const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(usage[command]!);
     return 0;
@@ -60,6 +58,12 @@ async function main(argv: string[]): Promise<number> {
       return runServe({ dataDir, configFile });
     case 'check':
       return runCheck(configFile ?? path.join(dataDir, 'config.json'));
+    case 'user':
+      return runUser(dataDir, positionals, (values as { sender?: string[] }).sender ?? []);
+    case 'ctl':
+      return runCtl(dataDir, positionals);
+    case 'dial-stdio':
+      return runDialStdio(dataDir);
     default:
       throw new CliError(`unknown command "${command}"`);
   }

@@ -17,6 +17,9 @@ import { NetworkList } from '../policy/networks.ts';
 import { createMailFlow, type MailFlow } from './mail-flow.ts';
 import { Stats } from '../stats/stats.ts';
 import { UserStore } from '../users/user-store.ts';
+import { startControlServer, type ControlServer } from '../control/control-server.ts';
+import { createRelayControlApi } from './control-api.ts';
+import { relayAnswers } from './instance-check.ts';
 
 export interface RelayOptions {
   dataDir: string;
@@ -37,6 +40,8 @@ export interface Relay {
   readonly flow: MailFlow;
   readonly stats: Stats;
   readonly users: UserStore;
+  /** Epoch ms of the start. */
+  readonly startedAt: number;
   config(): RelayConfig;
   /** Bound ports by listener name (useful when a listener asked for port 0). */
   ports(): Record<string, number>;
@@ -51,8 +56,10 @@ export interface Relay {
 }
 
 export async function startRelay(opts: RelayOptions): Promise<Relay> {
+  const startedAt = Date.now();
   const dataDir = path.resolve(opts.dataDir);
   await ensureWritableDir(dataDir);
+  if (await relayAnswers(dataDir)) throw new RelayStartError(`data dir ${dataDir}: another relay is running with this data dir (its control socket answers)`);
   const configFile = opts.configFile ?? path.join(dataDir, 'config.json');
   let config = await loadOrCreateConfig(configFile, !opts.configFile);
   const log = openRelayLog({ dir: path.join(dataDir, 'logs'), echo: opts.echoLog });
@@ -112,26 +119,23 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     await log.close();
     throw new RelayStartError((err as Error).message);
   }
-  flow.start();
-  log.event('start', {
-    dataDir,
-    configFile,
-    listeners: listeners.map((l) => `${l.listener.name}=${l.listener.host}:${l.port}/${l.listener.tls}`),
-    queued: spool.size,
-    pid: process.pid,
-  });
-
   const stopListeners: Array<() => void> = [];
   let stopped = false;
+  /** Listeners replaced by a config change whose sessions are still running. */
+  const draining = new Set<RunningListener>();
 
   async function applyConfig(next: RelayConfig): Promise<void> {
     const listenersChanged = JSON.stringify(next.listeners) !== JSON.stringify(config.listeners) || JSON.stringify(next.tls) !== JSON.stringify(config.tls);
     if (listenersChanged) {
       const newTls = JSON.stringify(next.tls) !== JSON.stringify(config.tls) ? await loadTlsMaterial(next, dataDir) : tls;
       // Close the old listening sockets first (sessions in flight continue on their own sockets) so a
-      // listener may keep its port; if the new set fails to bind, the old one comes back.
+      // listener may keep its port; if the new set fails to bind, the old one comes back. The port is
+      // free as soon as close() returns; its callback waits for every open session, so it is not awaited.
       const old = listeners;
-      await Promise.all(old.map((l) => new Promise<void>((resolve) => l.server.server.close(() => resolve()))));
+      for (const l of old) {
+        draining.add(l);
+        l.server.server.close(() => draining.delete(l));
+      }
       const prevTls = tls;
       tls = newTls;
       try {
@@ -149,7 +153,8 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     flow.configChanged();
   }
 
-  return {
+  let control: ControlServer | null = null;
+  const relay: Relay = {
     dataDir,
     configFile,
     log,
@@ -157,6 +162,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     flow,
     stats,
     users,
+    startedAt,
     config: () => config,
     ports: () => Object.fromEntries(listeners.map((l) => [l.listener.name, l.port])),
     async reload() {
@@ -170,7 +176,9 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
       stopped = true;
       // Stop taking new connections; sessions in flight either finish (their data is committed before
       // 250) or are cut off before a 250, so nothing acknowledged is lost.
-      await Promise.all(listeners.map((l) => l.close()));
+      await Promise.all([...listeners, ...draining].map((l) => l.close()));
+      // After the listeners: a service.stop reply has long been written by now.
+      await control?.close();
       await flow.stop();
       clearInterval(gaugeTimer);
       stats.setGauge('queueSize', spool.size);
@@ -184,6 +192,28 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
       for (const fn of stopListeners) fn();
     },
   };
+
+  // The control socket opens once the listeners are bound, and before the start line, so whoever
+  // waits for that line can manage the relay at once. It also refuses a second relay on this data dir.
+  try {
+    control = await startControlServer({ dataDir, api: createRelayControlApi(relay), log });
+  } catch (err) {
+    await Promise.all(listeners.map((l) => l.close()));
+    clearInterval(gaugeTimer);
+    await stats.close();
+    await log.close();
+    throw new RelayStartError(`control socket: ${(err as Error).message}`);
+  }
+  flow.start();
+  log.event('start', {
+    dataDir,
+    configFile,
+    listeners: listeners.map((l) => `${l.listener.name}=${l.listener.host}:${l.port}/${l.listener.tls}`),
+    queued: spool.size,
+    pid: process.pid,
+  });
+
+  return relay;
 }
 
 async function ensureWritableDir(dir: string): Promise<void> {
