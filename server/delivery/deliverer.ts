@@ -4,15 +4,15 @@
  * until one takes a transaction, and report one RecipientResult per recipient. The queue scheduler
  * decides what to do with the results (retry, bounce, log); this module never touches the spool.
  */
-import net from 'node:net';
 import type { Readable } from 'node:stream';
 import type { RelayConfig } from '../config/schema.ts';
 import type { RelayLog } from '../logging/relay-log.ts';
 import type { QueueEntry } from '../queue/types.ts';
 import { asciiAddress, asciiDomain, isAscii } from './address-parts.ts';
 import { classifyError, type ClassifiedFailure, normaliseReply } from './reply-classifier.ts';
-import { createResolverPair, type DnsAnswer, type DnsFailure, lookupAddresses, lookupMx, type ResolverPair, withFallback } from './resolvers.ts';
+import { createResolverPair, type DnsFailure, type ResolverPair } from './resolvers.ts';
 import { planRoutes, type Route, type RouteRecipient, type RouteTarget } from './route-planner.ts';
+import { endpointLabel, routeEndpoints } from './route-endpoints.ts';
 import { createSmtpClientPool, type Endpoint, type PoolStats } from './smtp-client-pool.ts';
 import { runTransaction } from './smtp-transaction.ts';
 import type { RecipientResult } from './types.ts';
@@ -143,7 +143,7 @@ export function createDeliverer(opts: DelivererOptions): Deliverer {
     if (target.kind === 'unroutable') {
       return everyone({ outcome: 'failed', code: null, enhanced: target.enhanced, reply: target.reason, nextHop: '(none)', category: 'routing' });
     }
-    const found = await candidatesFor(config, target);
+    const found = await routeEndpoints(target, { resolvers: resolvers(config), directPort, maxEndpoints: MAX_ENDPOINTS, random: opts.random });
     if (!found.ok) {
       return everyone({ ...dnsOutcome(found.failure, found.what), nextHop: found.what });
     }
@@ -255,61 +255,6 @@ export function createDeliverer(opts: DelivererOptions): Deliverer {
     );
   }
 
-  type Found = { ok: true; endpoints: Endpoint[] } | { ok: false; failure: DnsFailure; what: string };
-
-  /** The endpoints of a route, in the order to try them. */
-  async function candidatesFor(config: RelayConfig, target: Exclude<RouteTarget, { kind: 'unroutable' }>): Promise<Found> {
-    if (target.kind === 'relayHost') {
-      const rh = target.relayHost;
-      const host = net.isIP(rh.host) ? rh.host : asciiDomain(rh.host);
-      const tlsMode = rh.security === 'none' ? 'none' : rh.security === 'starttls' ? 'starttls' : 'tls';
-      const auth = rh.username !== '' ? { user: rh.username, pass: rh.password } : null;
-      return { ok: true, endpoints: [{ host, port: rh.port, name: host, tlsMode, verifyCertificate: rh.verifyCertificate, auth }] };
-    }
-    const pair = resolvers(config);
-    const direct = (host: string, name: string, port: number): Endpoint => ({
-      host,
-      port,
-      name,
-      tlsMode: 'opportunistic',
-      verifyCertificate: false,
-      auth: null,
-    });
-    if (target.kind === 'nextHop') {
-      const port = target.port ?? directPort;
-      if (net.isIP(target.host)) return { ok: true, endpoints: [direct(target.host, target.host, port)] };
-      const addrs = await withFallback(pair, (r) => lookupAddresses(r, target.host));
-      // A name DNS does not know may still be in the hosts file: let the OS resolve it.
-      const hosts = addrs.ok ? addrs.value : [target.host];
-      return { ok: true, endpoints: hosts.map((h) => direct(h, target.host, port)) };
-    }
-    const lookup = <T>(fn: (r: ResolverPair['external']) => Promise<DnsAnswer<T>>): Promise<DnsAnswer<T>> =>
-      target.resolvers === 'internal' ? withFallback(pair, fn) : fn(pair.external);
-    const what = `${target.domain} (MX)`;
-    const mx = await lookup((r) => lookupMx(r, target.domain, opts.random));
-    if (!mx.ok) return { ok: false, failure: mx, what };
-    const endpoints: Endpoint[] = [];
-    const failures: DnsFailure[] = [];
-    for (const host of mx.value) {
-      if (endpoints.length >= MAX_ENDPOINTS) break;
-      const addrs = await lookup((r) => lookupAddresses(r, host.exchange));
-      if (!addrs.ok) {
-        failures.push(addrs);
-        continue;
-      }
-      for (const ip of addrs.value) endpoints.push(direct(ip, host.exchange, directPort));
-    }
-    if (endpoints.length > 0) return { ok: true, endpoints };
-    const temporary = failures.find((f) => !f.permanent);
-    const failure: DnsFailure = temporary ?? {
-      ok: false,
-      permanent: true,
-      code: 'ENOADDR',
-      message: `no MX host of ${target.domain} has an address`,
-    };
-    return { ok: false, failure, what };
-  }
-
   return {
     deliver(entry, recipients, openBody) {
       const p = deliver(entry, recipients, openBody);
@@ -348,11 +293,6 @@ function dnsOutcome(f: DnsFailure, what: string): Omit<Outcome, 'durationMs' | '
   if (!f.permanent) return { outcome: 'deferred', code: null, enhanced: '4.4.3', reply: `${f.message} (for ${what})`, category: 'dns' };
   const enhanced = f.code === 'NULLMX' ? '5.1.10' : f.code === 'ENOADDR' ? '5.4.4' : '5.1.2';
   return { outcome: 'failed', code: null, enhanced, reply: f.message, category: 'dns' };
-}
-
-function endpointLabel(ep: Endpoint): string {
-  if (ep.name === ep.host) return net.isIP(ep.host) ? `[${ep.host}]:${ep.port}` : `${ep.host}:${ep.port}`;
-  return `${ep.name}[${ep.host}]:${ep.port}`;
 }
 
 function describeTarget(t: RouteTarget): string {
