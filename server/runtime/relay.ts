@@ -19,7 +19,7 @@ import { Stats } from '../stats/stats.ts';
 import { UserStore } from '../users/user-store.ts';
 import { startControlServer, type ControlServer } from '../control/control-server.ts';
 import { createRelayControlApi } from './control-api.ts';
-import { relayAnswers } from './instance-check.ts';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 
 export interface RelayOptions {
   dataDir: string;
@@ -59,7 +59,21 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   const startedAt = Date.now();
   const dataDir = path.resolve(opts.dataDir);
   await ensureWritableDir(dataDir);
-  if (await relayAnswers(dataDir)) throw new RelayStartError(`data dir ${dataDir}: another relay is running with this data dir (its control socket answers)`);
+  let lock: DataDirLock;
+  try {
+    lock = await lockDataDir(dataDir);
+  } catch (err) {
+    throw new RelayStartError((err as Error).message);
+  }
+  try {
+    return await startLocked(opts, dataDir, startedAt, lock);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(opts: RelayOptions, dataDir: string, startedAt: number, lock: DataDirLock): Promise<Relay> {
   const configFile = opts.configFile ?? path.join(dataDir, 'config.json');
   let config = await loadOrCreateConfig(configFile, !opts.configFile);
   const log = openRelayLog({ dir: path.join(dataDir, 'logs'), echo: opts.echoLog });
@@ -124,7 +138,15 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   /** Listeners replaced by a config change whose sessions are still running. */
   const draining = new Set<RunningListener>();
 
-  async function applyConfig(next: RelayConfig): Promise<void> {
+  // Applies run one at a time (SIGHUP reloads and control-socket applies may arrive together).
+  let applying: Promise<unknown> = Promise.resolve();
+  function applyConfig(next: RelayConfig): Promise<void> {
+    const run = applying.then(() => applyNow(next));
+    applying = run.catch(() => undefined);
+    return run;
+  }
+
+  async function applyNow(next: RelayConfig): Promise<void> {
     const listenersChanged = JSON.stringify(next.listeners) !== JSON.stringify(config.listeners) || JSON.stringify(next.tls) !== JSON.stringify(config.tls);
     if (listenersChanged) {
       const newTls = JSON.stringify(next.tls) !== JSON.stringify(config.tls) ? await loadTlsMaterial(next, dataDir) : tls;
@@ -184,6 +206,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
       stats.setGauge('queueSize', spool.size);
       await stats.close();
       await log.close();
+      await lock.release();
     },
     onStopRequested(fn) {
       stopListeners.push(fn);

@@ -1,0 +1,70 @@
+/**
+ * One relay per data dir: a second one would open the same spool (and discard the first one's
+ * messages in flight as leftovers), so it must stop before touching anything. The lock is a pid file
+ * created with O_EXCL, so two relays starting in the same instant cannot both take it; a pid file
+ * left by a killed relay (its process is gone) is replaced.
+ */
+import { promises as fs, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export const LOCK_FILE_NAME = 'mailrelay.pid';
+
+export interface DataDirLock {
+  readonly file: string;
+  release(): Promise<void>;
+}
+
+/** Thrown when another live relay holds the data dir. */
+export class DataDirBusyError extends Error {}
+
+export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
+  const file = path.join(dataDir, LOCK_FILE_NAME);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fh = await fs.open(file, 'wx', 0o644);
+      await fh.writeFile(`${process.pid}\n`);
+      await fh.close();
+      return {
+        file,
+        release: async () => {
+          // Only remove our own lock: a reclaimed file belongs to someone else now.
+          if (readPid(file) === process.pid) await fs.rm(file, { force: true });
+        },
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = readPid(file);
+    // Our own pid counts as a live holder too: another relay in this process (tests, the app).
+    if (holder !== null && (holder === process.pid || isRelayProcess(holder))) {
+      throw new DataDirBusyError(`data dir ${dataDir}: another relay is running with this data dir (pid ${holder}, ${file})`);
+    }
+    // Stale: the holder is gone. Remove and race again; O_EXCL picks one winner.
+    await fs.rm(file, { force: true });
+  }
+  throw new DataDirBusyError(`data dir ${dataDir}: could not take ${file} (another relay keeps starting?)`);
+}
+
+function readPid(file: string): number | null {
+  try {
+    const n = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
+    return Number.isInteger(n) && n > 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Is `pid` alive, and (where /proc tells) a Node process rather than an unrelated one that reused the pid? */
+function isRelayProcess(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return /node|mailrelay|electron|relay/i.test(cmdline);
+  } catch {
+    return true; // no /proc (macOS, Windows): a live pid is taken as the holder
+  }
+}
