@@ -29,7 +29,6 @@ const domainRe = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9
 export function parseAddress(input: string): AddressResult {
   let raw = input.trim();
   if (raw.length > MAX_PATH) return { ok: false, reason: `address longer than ${MAX_PATH} characters` };
-  // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(raw)) return { ok: false, reason: 'address contains control characters' };
   let routing = false;
   // RFC 5321 source route "@a,@b:user@c": obsolete and a classic relay trick. Strip it, remember it.

@@ -13,7 +13,6 @@ import { newQueueId } from '../queue/queue-id.ts';
 import { createSessionHandlers } from '../smtp/session-handlers.ts';
 import { startListener, updateListenerOptions, type RunningListener } from '../smtp/smtp-listeners.ts';
 import { loadTlsMaterial, type TlsMaterial } from '../smtp/tls-material.ts';
-import { NetworkList } from '../policy/networks.ts';
 import { createMailFlow, type MailFlow } from './mail-flow.ts';
 import { Stats } from '../stats/stats.ts';
 import { UserStore } from '../users/user-store.ts';
@@ -100,6 +99,7 @@ async function startLocked(opts: RelayOptions, dataDir: string, startedAt: numbe
     createWriter: (envelope) => spool.createWriter(envelope),
     onQueued: (entry) => flow.enqueue(entry),
     verifyUser: (name, password) => users.verify(name, password),
+    allowedSenders: async (name) => (await users.get(name))?.allowedSenders ?? [],
     count: (name, reason) => stats.count(name, 1, reason),
   });
   // The queue-size gauge is sampled rather than pushed from every enqueue/remove.
@@ -107,18 +107,10 @@ async function startLocked(opts: RelayOptions, dataDir: string, startedAt: numbe
   gaugeTimer.unref();
   stats.setGauge('queueSize', spool.size);
 
-  let trustedForGreeting = new NetworkList([]);
-  const greetingDelay = (ip: string) =>
-    config.security.advanced.rejectUnauthPipelining && !trustedForGreeting.contains(ip) ? 1000 : 0;
-  const refreshDerived = () => {
-    trustedForGreeting = new NetworkList(config.relayControl.trustedNetworks.map((t) => t.network));
-  };
-  refreshDerived();
-
   async function bindAll(cfg: RelayConfig): Promise<RunningListener[]> {
     const started: RunningListener[] = [];
     try {
-      for (const l of cfg.listeners) started.push(await startListener(l, cfg, tls, handlers, greetingDelay));
+      for (const l of cfg.listeners) started.push(await startListener(l, cfg, tls, handlers));
     } catch (err) {
       await Promise.all(started.map((s) => s.close()));
       throw err;
@@ -171,7 +163,6 @@ async function startLocked(opts: RelayOptions, dataDir: string, startedAt: numbe
       for (const l of listeners) updateListenerOptions(l, next);
     }
     config = next;
-    refreshDerived();
     flow.configChanged();
   }
 

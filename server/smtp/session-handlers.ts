@@ -1,7 +1,8 @@
 /**
- * The SMTP session: smtp-server calls these handlers at each stage; they gather facts, ask the policy
- * functions for a verdict, and turn verdicts into replies. Accepting a message means the spool has it
- * on disk (fsynced) before the 250 goes out.
+ * The SMTP session: smtp-server calls these handlers at each stage (and the listener calls
+ * `beforeCommand` / `afterReply` around every command, see smtp-listeners.ts); they gather facts, ask
+ * the policy functions for a verdict (server/policy/session-policy.ts), and turn verdicts into replies
+ * and log lines. Accepting a message means the spool has it on disk (fsynced) before the 250 goes out.
  */
 import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
@@ -10,9 +11,28 @@ import type { RelayConfig } from '../config/schema.ts';
 import type { RelayLog } from '../logging/relay-log.ts';
 import type { Envelope, QueueEntry } from '../queue/types.ts';
 import { parseAddress } from '../policy/address.ts';
-import { classifyRecipient, checkRecipientRelay, localDomains, relayDomainSet, type ClientStanding } from '../policy/relay-control.ts';
+import { PIPELINING_GREETING_DELAY_MS, unauthorizedPipelining } from '../policy/advanced-policy.ts';
+import { checkAuthThrottle, recordAuthFailure } from '../policy/auth-throttle.ts';
+import { ClientCounters } from '../policy/client-counters.ts';
+import { checkErrorLimit, connectionsKey, isProtocolError } from '../policy/connection-policy.ts';
+import { CompiledLists } from '../policy/lists.ts';
+import { createPolicyDns, type PolicyDns } from '../policy/policy-dns.ts';
+import { classifyRecipient, localDomains, relayDomainSet } from '../policy/relay-control.ts';
 import { NetworkList, localNetworks, normalizeIp } from '../policy/networks.ts';
-import { replyLine, SmtpReplyError, type Rejection } from '../policy/verdict.ts';
+import {
+  checkConnect,
+  checkHelo,
+  checkMailFrom,
+  checkMissingHelo,
+  checkRcptTo,
+  clientAllowed,
+  discardOf,
+  limitsExempt,
+  newClientState,
+  type ClientState,
+  type PolicyContext,
+} from '../policy/session-policy.ts';
+import { replyLine, SmtpReplyError, type Rejection, type Verdict } from '../policy/verdict.ts';
 import { MessageInspector } from './message-inspector.ts';
 import { receivedHeader } from './received-header.ts';
 
@@ -32,48 +52,86 @@ export interface SessionDeps {
   onQueued(entry: QueueEntry): void;
   /** Check SMTP AUTH credentials against the user store. */
   verifyUser(username: string, password: string): Promise<boolean>;
+  /**
+   * The addresses a user may send as besides its login (user store `allowedSenders`), for
+   * `senderMustMatchLogin`. Without it only the login itself (when it is an address) is allowed.
+   */
+  allowedSenders?(username: string): Promise<string[]>;
   /** Counters for statistics. */
   count?(name: 'received' | 'rejected', reason?: string): void;
+  /** Lookups for the DNS-based policies; default: node:dns on `dns.external`. Tests inject their own. */
+  policyDns?(servers: readonly string[]): PolicyDns;
+  /** Per-client counters (rates, connections, AUTH failures); tests inject one with their own clock. */
+  counters?: ClientCounters;
 }
 
-/** Facts about one connection, gathered as the session goes. */
-interface SessionFacts {
-  ip: string;
-  standing: ClientStanding;
+/** A command line as the listener saw it, before smtp-server handles it. */
+export interface CommandInfo {
+  /** Upper-case command verb; '' for the continuation lines of an AUTH exchange. */
+  verb: string;
+  line: string;
+  /** Sent before the greeting (an early talker). */
+  beforeGreeting: boolean;
+  /** Sent before the reply to a command the client had to wait for (RFC 2920), or before the greeting. */
+  sentAhead: boolean;
+  /** The client has given HELO/EHLO in this session. */
+  heloGiven: boolean;
+  secure: boolean;
 }
+
+/** What the listener does with a command line. */
+export type CommandDecision =
+  | { action: 'proceed' }
+  /** MAIL without HELO while HELO is not required: go on as if the client had said HELO. */
+  | { action: 'proceed-without-helo' }
+  /** An early talker that the policy tolerates: hold the line until the greeting is out. */
+  | { action: 'wait-for-greeting' }
+  /** Answer this instead of smtp-server (`text` starts with the enhanced status code). */
+  | { action: 'reply'; code: number; text: string; close: boolean };
+
+const PROCEED: CommandDecision = Object.freeze({ action: 'proceed' });
 
 /** Compiled views of the config, rebuilt when the config object changes (reload), not per command. */
-interface CompiledConfig {
-  config: RelayConfig;
+interface CompiledConfig extends PolicyContext {
   trusted: NetworkList;
   locals: Set<string>;
   relayDomains: Set<string>;
 }
 
 export function createSessionHandlers(deps: SessionDeps) {
-  const facts = new WeakMap<SMTPServerSession, SessionFacts>();
+  const facts = new WeakMap<SMTPServerSession, ClientState>();
+  /** Sessions that sent MAIL without HELO (their Received header says "unknown"). */
+  const withoutHelo = new WeakSet<SMTPServerSession>();
   const ownNetworks = localNetworks();
+  const counters = deps.counters ?? new ClientCounters();
+  const makeDns = deps.policyDns ?? ((servers: readonly string[]) => createPolicyDns(servers));
   let compiled: CompiledConfig | null = null;
+  let dns: { key: string; dns: PolicyDns } | null = null;
 
   function current(): CompiledConfig {
     const config = deps.getConfig();
     if (compiled?.config !== config) {
+      const key = config.dns.external.join(',');
+      if (dns?.key !== key) dns = { key, dns: makeDns(config.dns.external) };
       compiled = {
         config,
         trusted: new NetworkList(config.relayControl.trustedNetworks.map((t) => t.network)),
         locals: localDomains(config),
         relayDomains: relayDomainSet(config),
+        lists: CompiledLists.compile(config.security.lists),
+        dns: dns.dns,
+        counters,
       };
     }
     return compiled;
   }
 
-  function factsOf(session: SMTPServerSession): SessionFacts {
+  function factsOf(session: SMTPServerSession): ClientState {
     let f = facts.get(session);
     if (!f) {
       const ip = normalizeIp(session.remoteAddress);
       const c = current();
-      f = { ip, standing: { trusted: c.trusted.contains(ip), authenticated: false, localNetwork: ownNetworks.contains(ip) } };
+      f = newClientState(ip, { trusted: c.trusted.contains(ip), authenticated: false, localNetwork: ownNetworks.contains(ip) });
       facts.set(session, f);
     }
     return f;
@@ -86,30 +144,151 @@ export function createSessionHandlers(deps: SessionDeps) {
     return new SmtpReplyError(r);
   }
 
+  /** A refusal the listener sends itself (before smtp-server sees the command). */
+  function refuseCommand(session: SMTPServerSession, stage: string, r: Rejection, extra: Record<string, unknown> = {}): CommandDecision {
+    const err = refuse(session, stage, r, extra);
+    return { action: 'reply', code: err.responseCode, text: err.message, close: !!r.disconnect };
+  }
+
+  /** A policy function failed (a bug, not a verdict): answer 451 rather than leave the client hanging. */
+  function internalError(session: SMTPServerSession, stage: string, err: unknown): SmtpReplyError {
+    deps.log.event('error', { client: factsOf(session).ip, session: session.id, stage, error: (err as Error)?.message ?? String(err) }, 'error');
+    return new SmtpReplyError({ code: 451, enhanced: '4.3.0', text: 'Internal error while checking the request, try again later' });
+  }
+
+  /** Run an async stage check and answer through smtp-server's callback. */
+  function answer(session: SMTPServerSession, stage: string, check: Promise<Verdict>, callback: (err?: Error) => void, extra: () => Record<string, unknown> = () => ({})): void {
+    check.then(
+      (v) => (v.ok ? callback() : callback(refuse(session, stage, v, extra()))),
+      (err: unknown) => callback(internalError(session, stage, err)),
+    );
+  }
+
+  async function heloDecision(session: SMTPServerSession, f: ClientState, info: CommandInfo): Promise<CommandDecision> {
+    const parts = info.line.trim().split(/\s+/);
+    // A malformed HELO is smtp-server's to answer (501).
+    if (parts.length !== 2 || parts[1]!.length > 255 || /[\x00-\x1f\x7f]/.test(parts[1]!)) return PROCEED;
+    const helo = parts[1]!;
+    const v = await checkHelo(f, helo, current());
+    return v.ok ? PROCEED : refuseCommand(session, 'helo', v, { helo: helo.slice(0, 255) });
+  }
+
+  function authDecision(session: SMTPServerSession, f: ClientState, info: CommandInfo): CommandDecision {
+    const c = current();
+    const auth = c.config.general.auth;
+    if (!auth.enabled) return { action: 'reply', code: 503, text: '5.5.1 Error: authentication not enabled', close: false };
+    if (auth.requireTls && !info.secure) {
+      const hint = session.disabledCommands?.includes('STARTTLS') ? 'AUTH is only offered over TLS' : 'issue STARTTLS first';
+      return refuseCommand(session, 'auth', { ok: false, action: 'reject', code: 538, enhanced: '5.7.11', text: `Encryption required for authentication: ${hint}`, rule: 'auth-require-tls' });
+    }
+    const throttle = checkAuthThrottle(f.ip, auth, counters);
+    return throttle.ok ? PROCEED : refuseCommand(session, 'auth', throttle);
+  }
+
   return {
+    /** How long to hold the greeting: only while unauthorized pipelining is rejected, and not for trusted or allow-listed clients. */
+    greetingDelayMs(remoteAddress: string): number {
+      const c = current();
+      if (!c.config.security.advanced.rejectUnauthPipelining) return 0;
+      const ip = normalizeIp(remoteAddress);
+      return c.trusted.contains(ip) || c.lists.allowed({ clientIp: ip }) ? 0 : PIPELINING_GREETING_DELAY_MS;
+    },
+
+    /** Called by the listener for every line in command mode, before smtp-server handles it. */
+    beforeCommand(session: SMTPServerSession, info: CommandInfo): CommandDecision | Promise<CommandDecision> {
+      const f = factsOf(session);
+      const c = current();
+      if (info.sentAhead) {
+        const exempt = f.standing.trusted || (clientAllowed(f) ?? c.lists.allowed({ clientIp: f.ip })) !== null;
+        if (c.config.security.advanced.rejectUnauthPipelining && !exempt) {
+          return refuseCommand(session, info.beforeGreeting ? 'connect' : 'pipelining', unauthorizedPipelining(info.beforeGreeting), { command: info.verb });
+        }
+        if (info.beforeGreeting) return { action: 'wait-for-greeting' };
+      }
+      switch (info.verb) {
+        case 'HELO':
+        case 'EHLO':
+          withoutHelo.delete(session);
+          return heloDecision(session, f, info).catch((err: unknown) => {
+            const e = internalError(session, 'helo', err);
+            return { action: 'reply', code: e.responseCode, text: e.message, close: false };
+          });
+        case 'AUTH':
+          return authDecision(session, f, info);
+        case 'MAIL':
+        case 'RCPT':
+        case 'DATA': {
+          if (info.heloGiven) return PROCEED;
+          const v = checkMissingHelo(f, c.config);
+          if (!v.ok) return refuseCommand(session, info.verb === 'MAIL' ? 'mail' : info.verb.toLowerCase(), v);
+          if (info.verb !== 'MAIL') return PROCEED;
+          withoutHelo.add(session);
+          return { action: 'proceed-without-helo' };
+        }
+        default:
+          return PROCEED;
+      }
+    },
+
+    /** Called by the listener after every reply: counts protocol errors, and ends a session past the limit. */
+    afterReply(session: SMTPServerSession, code: number): { code: number; text: string } | null {
+      if (!isProtocolError(code)) return null;
+      const f = factsOf(session);
+      if (limitsExempt(f)) return null;
+      f.errors++;
+      const v = checkErrorLimit(f.errors, current().config.security.connectionPolicy);
+      if (v.ok) return null;
+      const err = refuse(session, 'session', v, { errors: f.errors });
+      return { code: err.responseCode, text: err.message };
+    },
+
     onConnect(session: SMTPServerSession, callback: (err?: Error) => void): void {
       const f = factsOf(session);
-      const auth = current().config.general.auth;
+      const c = current();
+      const auth = c.config.general.auth;
       // AUTH is only offered when it is enabled, and (requireTls) only once the session is encrypted.
       session.disabledCommands = !auth.enabled || (auth.requireTls && !session.secure) ? ['AUTH'] : [];
       deps.log.event('connect', { client: f.ip, session: session.id, trusted: f.standing.trusted });
-      callback();
+      answer(session, 'connect', checkConnect(f, c), callback);
+    },
+
+    onClose(session: SMTPServerSession): void {
+      const f = facts.get(session);
+      if (f?.countedConnection) counters.release(connectionsKey(f.ip));
+      facts.delete(session);
     },
 
     onSecure(_socket: unknown, session: SMTPServerSession, callback: (err?: Error) => void): void {
+      const f = factsOf(session);
       const auth = current().config.general.auth;
       session.disabledCommands = auth.enabled ? [] : ['AUTH'];
+      // RFC 3207 §4.2: nothing learnt before STARTTLS carries over (smtp-server drops the login and HELO too).
+      f.standing.authenticated = false;
+      f.user = null;
+      f.helo = { allow: null, discard: null, held: null };
       callback();
     },
 
     onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void): void {
       const f = factsOf(session);
+      const settings = current().config.general.auth;
       const username = auth.username ?? '';
+      // Checked again here: another session of the same client may have used up the attempts meanwhile.
+      const throttle = checkAuthThrottle(f.ip, settings, counters);
+      if (!throttle.ok) return callback(refuse(session, 'auth', throttle, { user: username.slice(0, 255) }));
       deps.verifyUser(username, auth.password ?? '').then(
         (ok) => {
           deps.log.event('auth', { client: f.ip, session: session.id, user: username.slice(0, 255), method: auth.method, success: ok });
-          if (!ok) return callback(refuse(session, 'auth', { code: 535, enhanced: '5.7.8', text: 'Authentication credentials invalid', rule: 'auth' }));
+          if (!ok) {
+            const { failures, throttled } = recordAuthFailure(f.ip, settings, counters);
+            if (throttled) {
+              // From now on AUTH from this client is refused (454, logged as a reject) until the window ends.
+              deps.log.event('auth', { client: f.ip, session: session.id, throttled: true, rule: 'auth-throttle', failures, windowSeconds: settings.failureWindowSeconds }, 'warn');
+            }
+            return callback(refuse(session, 'auth', { code: 535, enhanced: '5.7.8', text: 'Authentication credentials invalid', rule: 'auth' }, { failures }));
+          }
           f.standing.authenticated = true;
+          f.user = username;
           callback(null, { user: username });
         },
         (err: Error) => callback(refuse(session, 'auth', { code: 454, enhanced: '4.7.0', text: `Temporary authentication failure: ${err.message}`, rule: 'auth' })),
@@ -117,10 +296,9 @@ export function createSessionHandlers(deps: SessionDeps) {
     },
 
     onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, callback: (err?: Error) => void): void {
-      if (address.address === '') return callback();
-      const parsed = parseAddress(address.address);
-      if (!parsed.ok) return callback(refuse(session, 'mail', { code: 553, enhanced: '5.1.7', text: `<${address.address}>: ${parsed.reason}`, rule: 'address-syntax' }));
-      callback();
+      const f = factsOf(session);
+      const senders = deps.allowedSenders ?? (async () => []);
+      answer(session, 'mail', checkMailFrom(f, address.address, current(), senders), callback, () => ({ sender: address.address }));
     },
 
     onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, callback: (err?: Error) => void): void {
@@ -130,19 +308,42 @@ export function createSessionHandlers(deps: SessionDeps) {
       if (session.envelope.rcptTo.length >= max) {
         return callback(refuse(session, 'rcpt', { code: 452, enhanced: '4.5.3', text: `Too many recipients (at most ${max} per message)`, rule: 'max-recipients' }));
       }
-      const parsed = parseAddress(address.address);
-      if (!parsed.ok) return callback(refuse(session, 'rcpt', { code: 553, enhanced: '5.1.3', text: `<${address.address}>: ${parsed.reason}`, rule: 'address-syntax' }));
-      const cls = classifyRecipient(parsed.address, c.locals, c.relayDomains);
-      const verdict = checkRecipientRelay(parsed.address, cls, f.standing, c.config);
-      if (!verdict.ok) return callback(refuse(session, 'rcpt', verdict, { rcpt: address.address, sender: mailFromOf(session) }));
-      callback();
+      const extra = () => ({ rcpt: address.address, sender: mailFromOf(session) });
+      const check = checkRcptTo(f, address.address, c).then(({ verdict, discard }) => {
+        if (discard) {
+          f.tx.discardedRcpts.set(address.address.toLowerCase(), discard);
+          deps.log.event('discard', { client: f.ip, session: session.id, stage: 'rcpt', rule: discard.rule, ...extra() });
+        }
+        return verdict;
+      });
+      answer(session, 'rcpt', check, callback, extra);
     },
 
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback: (err?: Error | null, message?: string) => void): void {
       const c = current();
       const f = factsOf(session);
       const id = deps.newMessageId();
-      const recipients = expandRecipients(session.envelope.rcptTo.map((r) => r.address), c);
+      const kept = session.envelope.rcptTo.map((r) => r.address).filter((a) => !f.tx.discardedRcpts.has(a.toLowerCase()));
+      const discard = discardOf(f);
+      if (discard || kept.length === 0) {
+        // Answered like an accepted message, so the sender learns nothing; nothing is stored.
+        stream.resume();
+        void endOf(stream).then(() => {
+          deps.log.event('discard', {
+            id,
+            client: f.ip,
+            session: session.id,
+            stage: 'data',
+            rule: discard?.rule ?? [...f.tx.discardedRcpts.values()][0]?.rule ?? 'discard',
+            sender: mailFromOf(session),
+            recipients: session.envelope.rcptTo.map((r) => r.address),
+            size: stream.byteLength,
+          });
+          callback(null, `2.0.0 Ok: queued as ${id}`);
+        });
+        return;
+      }
+      const recipients = expandRecipients(kept, c);
       const envelope: Envelope = {
         id,
         receivedAt: Date.now(),
@@ -150,8 +351,8 @@ export function createSessionHandlers(deps: SessionDeps) {
         recipients,
         client: {
           ip: f.ip,
-          hostname: session.clientHostname && session.clientHostname !== `[${f.ip}]` ? session.clientHostname : null,
-          helo: session.hostNameAppearsAs || '',
+          hostname: f.hostname ?? (session.clientHostname && session.clientHostname !== `[${f.ip}]` ? session.clientHostname : null),
+          helo: withoutHelo.has(session) ? '' : session.hostNameAppearsAs || '',
           authUser: typeof session.user === 'string' ? session.user : null,
           tls: session.secure,
         },

@@ -4,7 +4,7 @@
  * The file is rewritten atomically and re-read when another process (`mailrelay user …`) changed it.
  */
 import { promises as fs } from 'node:fs';
-import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { z } from 'zod';
 import { writeFileAtomic } from '../queue/atomic-file.ts';
 import { ControlError, parseOrThrow, passwordSchema, senderAddressSchema, userNameSchema, type UserSummary } from '../protocol/index.ts';
@@ -25,6 +25,9 @@ export interface UserStoreOptions {
 
 const DEFAULT_SCRYPT: ScryptParams = { N: 16384, r: 8, p: 1 };
 const KEY_LENGTH = 32;
+/** How long a verified login is remembered, and for how many users at most. */
+const VERIFIED_CACHE_MS = 5 * 60_000;
+const VERIFIED_CACHE_MAX = 10_000;
 
 const hashSchema = z
   .object({
@@ -74,6 +77,10 @@ export class UserStore {
   private readonly now: () => number;
   /** Checked against for unknown users, so "no such user" takes as long as "wrong password". */
   private dummy: Promise<StoredHash> | null = null;
+  private readonly verified = new Map<string, { hash: string; mac: Buffer; expires: number }>();
+  private readonly cacheKey = randomBytes(32);
+  /** scrypt computations done by verify() (the cache keeps this low for devices that log in per message). */
+  verifyHashes = 0;
 
   private constructor(
     readonly file: string,
@@ -153,10 +160,24 @@ export class UserStore {
   async verify(name: string, password: string): Promise<boolean> {
     await this.reloadIfChanged();
     const user = this.users.get(name);
+    // A device that logs in for every message would otherwise pay a full scrypt per message (tens
+    // of ms of CPU). A successful login is remembered for a few minutes as an HMAC under a
+    // per-process key, bound to the stored hash so a password change ends it at once.
+    const cached = user ? this.verified.get(name) : undefined;
+    if (user && cached && cached.expires > Date.now() && cached.hash === user.hash.hash) {
+      const mac = createHmac('sha256', this.cacheKey).update(password).digest();
+      if (timingSafeEqual(mac, cached.mac)) return true;
+    }
     const stored = user?.hash ?? (await (this.dummy ??= makeHash(randomBytes(16).toString('hex'), this.params)));
     const expected = Buffer.from(stored.hash, 'base64');
+    this.verifyHashes++;
     const actual = await scrypt(password, Buffer.from(stored.salt, 'base64'), stored);
-    return actual.length === expected.length && timingSafeEqual(actual, expected) && user !== undefined;
+    const ok = actual.length === expected.length && timingSafeEqual(actual, expected) && user !== undefined;
+    if (ok && user) {
+      if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.clear();
+      this.verified.set(name, { hash: user.hash.hash, mac: createHmac('sha256', this.cacheKey).update(password).digest(), expires: Date.now() + VERIFIED_CACHE_MS });
+    }
+    return ok;
   }
 
   private existing(name: string): StoredUser {

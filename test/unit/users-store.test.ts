@@ -93,3 +93,19 @@ describe('user store', () => {
     expect(await store.verify('u', 'pw')).toBe(true);
   });
 });
+
+describe('verified-login cache', () => {
+  it('remembers a good login without a second scrypt, and forgets it when the password changes', async () => {
+    const store = await UserStore.open(file, cheap);
+    await store.add('printer', 'first-password');
+    expect(await store.verify('printer', 'first-password')).toBe(true);
+    const hashes = store.verifyHashes;
+    expect(await store.verify('printer', 'first-password')).toBe(true);
+    expect(store.verifyHashes).toBe(hashes);
+    expect(await store.verify('printer', 'wrong-password')).toBe(false);
+    expect(store.verifyHashes).toBe(hashes + 1);
+    await store.setPassword('printer', 'second-password');
+    expect(await store.verify('printer', 'first-password')).toBe(false);
+    expect(await store.verify('printer', 'second-password')).toBe(true);
+  });
+});
