@@ -25,7 +25,7 @@ export function receivedHeader(f: ReceivedFacts): string {
 
 /** Client-supplied text must not be able to break the header (CR/LF, parentheses). */
 function sanitize(s: string): string {
-  // eslint-disable-next-line no-control-regex
+   
   return s.replace(/[\x00-\x1f\x7f()\\]/g, '').slice(0, 255);
 }
 

@@ -4,8 +4,7 @@
  * the policy functions for a verdict (server/policy/session-policy.ts), and turn verdicts into replies
  * and log lines. Accepting a message means the spool has it on disk (fsynced) before the 250 goes out.
  */
-import { pipeline } from 'node:stream/promises';
-import type { Writable } from 'node:stream';
+import type { Readable, Transform, Writable } from 'node:stream';
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { RelayConfig } from '../config/schema.ts';
 import type { RelayLog } from '../logging/relay-log.ts';
@@ -34,6 +33,7 @@ import {
 } from '../policy/session-policy.ts';
 import { replyLine, SmtpReplyError, type Rejection, type Verdict } from '../policy/verdict.ts';
 import { MessageInspector } from './message-inspector.ts';
+import { checkEndOfData } from '../policy/end-of-data.ts';
 import { receivedHeader } from './received-header.ts';
 
 /** A spool writer: bytes go in, `commit` resolves once they are durable. */
@@ -395,14 +395,17 @@ export function createSessionHandlers(deps: SessionDeps) {
       }),
     );
     try {
-      await pipeline(stream, inspector, writer);
+      await pump(stream, inspector, writer);
     } catch (err) {
       await writer.abort();
       stream.resume();
       await endOf(stream);
       throw spoolRefusal(session, err);
     }
-    const verdict = afterData(stream, inspector, envelope, c);
+    const verdict = checkEndOfData({ sizeExceeded: !!stream.sizeExceeded, inspection: inspector.result, recipients: envelope.recipients }, c.config, (rcpt) => {
+      const p = parseAddress(rcpt);
+      return p.ok && classifyRecipient(p.address, c.locals, c.relayDomains).kind === 'remote';
+    });
     if (verdict) {
       await writer.abort();
       throw refuse(session, 'data', verdict, { sender: envelope.sender, size: stream.byteLength });
@@ -425,36 +428,6 @@ export function createSessionHandlers(deps: SessionDeps) {
     deps.count?.('received');
     deps.onQueued(entry);
     return `2.0.0 Ok: queued as ${envelope.id}`;
-  }
-
-  /** End-of-data checks: size, hops, attachment size, auto-forwarding. */
-  function afterData(stream: SMTPServerDataStream, inspector: MessageInspector, envelope: Envelope, c: CompiledConfig): Pick<Rejection, 'code' | 'enhanced' | 'text' | 'rule'> | null {
-    const profile = c.config.general.profile;
-    const r = inspector.result;
-    if (stream.sizeExceeded) {
-      return { code: 552, enhanced: '5.3.4', text: `Message size exceeds the limit of ${profile.maxMessageSizeMB} MB`, rule: 'max-message-size' };
-    }
-    if (r.receivedCount >= profile.maxHops) {
-      return { code: 554, enhanced: '5.4.6', text: `Too many hops (${r.receivedCount} Received headers, limit ${profile.maxHops}): mail loop?`, rule: 'max-hops' };
-    }
-    if (r.oversizeAttachment) {
-      return {
-        code: 552,
-        enhanced: '5.3.4',
-        text: `Attachment "${r.oversizeAttachment.name.replace(/[\r\n"]/g, '')}" exceeds the limit of ${profile.attachmentSizeLimitMB} MB`,
-        rule: 'attachment-size-limit',
-      };
-    }
-    if (c.config.general.disableAutoForwarding && r.autoForwardMarker) {
-      const external = envelope.recipients.some((rcpt) => {
-        const p = parseAddress(rcpt);
-        return p.ok && classifyRecipient(p.address, c.locals, c.relayDomains).kind === 'remote';
-      });
-      if (external) {
-        return { code: 550, enhanced: '5.7.1', text: `Auto-forwarding to external recipients is disabled (${r.autoForwardMarker.replace(/[\r\n]/g, ' ')})`, rule: 'disable-auto-forwarding' };
-      }
-    }
-    return null;
   }
 
   function spoolRefusal(session: SMTPServerSession, err: unknown): SmtpReplyError {
@@ -491,5 +464,31 @@ function endOf(stream: SMTPServerDataStream): Promise<void> {
     if (stream.readableEnded) return resolve();
     stream.once('end', resolve);
     stream.once('error', () => resolve());
+  });
+}
+
+/**
+ * source → inspector → writer. Plain pipe() rather than stream.pipeline: pipeline builds an
+ * AbortController per call, and its DOMException showed up in the intake profile.
+ */
+function pump(source: Readable, through: Transform, sink: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      source.unpipe(through);
+      through.unpipe(sink);
+      reject(err);
+    };
+    source.once('error', fail);
+    through.once('error', fail);
+    sink.once('error', fail);
+    sink.once('finish', () => {
+      if (settled) return;
+      settled = true;
+      resolve();
+    });
+    source.pipe(through).pipe(sink);
   });
 }
