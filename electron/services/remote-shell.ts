@@ -1,0 +1,98 @@
+/**
+ * Running things on a remote host over an authenticated ssh2 client: commands (through `sh -c`, so a
+ * NAS user's login shell does not matter) and SFTP. Remote paths come from `remotePathSchema`'s safe
+ * alphabet, so they never need quoting beyond turning a leading `~/` into `$HOME/`.
+ */
+import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
+import { AppError } from './app-error.ts';
+
+/** A remote path or command word as a shell word: `~/x` → `"$HOME"/x`; others as they are (safe alphabet). */
+export function shellPath(p: string): string {
+  if (!/^[A-Za-z0-9._/+@~-]+$/.test(p)) throw new AppError('INVALID_ARGUMENT', `unsafe remote path "${p}"`);
+  return p === '~' ? '"$HOME"' : p.startsWith('~/') ? `"$HOME"/${p.slice(2)}` : p;
+}
+
+/** A remote path made absolute with the remote home directory (SFTP does not expand `~`). */
+export function absoluteRemotePath(p: string, home: string): string {
+  return p === '~' ? home : p.startsWith('~/') ? `${home.replace(/\/+$/, '')}/${p.slice(2)}` : p;
+}
+
+/** Wrap a POSIX sh script as one command for any login shell. The script must not contain `'`. */
+export function shCommand(script: string): string {
+  if (script.includes("'")) throw new Error('shCommand: the script must not contain single quotes');
+  return `sh -c '${script}'`;
+}
+
+/** What a finished remote command left behind. */
+export interface ExecResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Open an exec channel. */
+export function openExec(client: Client, command: string): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    client.exec(command, (err, channel) => (err ? reject(new AppError('UNAVAILABLE', `cannot run a command on the host: ${err.message}`)) : resolve(channel)));
+  });
+}
+
+/** Run a command to its end and collect its output (capped at 1 MiB each). */
+export async function execCommand(client: Client, command: string, timeoutMs = 30_000): Promise<ExecResult> {
+  const channel = await openExec(client, command);
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    let code: number | null = null;
+    let signal: string | null = null;
+    const timer = setTimeout(() => {
+      channel.close();
+      reject(new AppError('TIMEOUT', `a command on the host took longer than ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    channel.on('data', (d: Buffer) => {
+      if (stdout.length < 1 << 20) stdout += d.toString('utf8');
+    });
+    channel.stderr.on('data', (d: Buffer) => {
+      if (stderr.length < 1 << 20) stderr += d.toString('utf8');
+    });
+    channel.on('exit', (c: number | null, s?: string) => {
+      code = c;
+      signal = s ?? null;
+    });
+    channel.on('close', () => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    channel.end();
+  });
+}
+
+/** Open the SFTP subsystem. */
+export function openSftp(client: Client): Promise<SFTPWrapper> {
+  return new Promise((resolve, reject) => {
+    client.sftp((err, sftp) => (err ? reject(new AppError('UNAVAILABLE', `the host offers no SFTP: ${err.message}`)) : resolve(sftp)));
+  });
+}
+
+/** Upload a local file with progress; resolves when the remote file is complete. */
+export function sftpUpload(sftp: SFTPWrapper, localPath: string, remotePath: string, onProgress: (sent: number, total: number) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    sftp.fastPut(localPath, remotePath, { mode: 0o755, step: (sent, _chunk, total) => onProgress(sent, total) }, (err) =>
+      err ? reject(new AppError('INSTALL_FAILED', `upload to ${remotePath} failed: ${err.message}`)) : resolve(),
+    );
+  });
+}
+
+/** Rename over an existing file (OpenSSH's posix-rename; plain rename refuses to overwrite). */
+export function sftpReplace(sftp: SFTPWrapper, from: string, to: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err: Error | null | undefined): void => (err ? reject(new AppError('INSTALL_FAILED', `cannot move ${from} to ${to}: ${err.message}`)) : resolve());
+    try {
+      sftp.ext_openssh_rename(from, to, done);
+    } catch {
+      // not OpenSSH: remove, then rename
+      sftp.unlink(to, () => sftp.rename(from, to, done));
+    }
+  });
+}
