@@ -6,11 +6,6 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { defaultDataDir } from './data-dir.ts';
 import { CHECK_USAGE, MAIN_USAGE, SERVE_USAGE, VERSION } from './usage.ts';
-import { runServe } from './serve-command.ts';
-import { runCheck } from './check-command.ts';
-import { runUser, USER_USAGE } from './user-command.ts';
-import { runCtl, ctlUsage } from './ctl-command.ts';
-import { runDialStdio, DIAL_STDIO_USAGE } from './dial-stdio-command.ts';
 import { CliError } from './cli-error.ts';
 
 export { CliError };
@@ -22,6 +17,23 @@ const commonOptions = {
   version: { type: 'boolean' },
 } as const;
 
+const COMMANDS = ['serve', 'check', 'user', 'ctl', 'dial-stdio'];
+
+async function usageOf(command: string): Promise<string> {
+  switch (command) {
+    case 'serve':
+      return SERVE_USAGE;
+    case 'check':
+      return CHECK_USAGE;
+    case 'user':
+      return (await import('./user-command.ts')).USER_USAGE;
+    case 'ctl':
+      return (await import('./ctl-command.ts')).ctlUsage();
+    default:
+      return (await import('./dial-stdio-command.ts')).DIAL_STDIO_USAGE;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
@@ -32,8 +44,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const usage: Record<string, string> = { serve: SERVE_USAGE, check: CHECK_USAGE, user: USER_USAGE, ctl: ctlUsage(), 'dial-stdio': DIAL_STDIO_USAGE };
-  if (!(command in usage)) throw new CliError(`unknown command "${command}" (try: mailrelay --help)`);
+  if (!COMMANDS.includes(command)) throw new CliError(`unknown command "${command}" (try: mailrelay --help)`);
   let parsed;
   try {
     // Only `user` takes --sender (the addresses a new user may send as), repeatable.
@@ -44,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const { values, positionals } = parsed;
   if (values.help) {
-    process.stdout.write(usage[command]!);
+    process.stdout.write(await usageOf(command));
     return 0;
   }
   if (values.version) {
@@ -54,16 +65,18 @@ async function main(argv: string[]): Promise<number> {
   const dataDir = path.resolve(values['data-dir'] ?? defaultDataDir());
   const configFile = values.config ? path.resolve(values.config) : undefined;
   switch (command) {
+    // Each command loads only its own code: `dial-stdio` runs once per SSH connection of the app,
+    // and evaluating the SMTP, queue and delivery modules it never uses would only delay it.
     case 'serve':
-      return runServe({ dataDir, configFile });
+      return (await import('./serve-command.ts')).runServe({ dataDir, configFile });
     case 'check':
-      return runCheck(configFile ?? path.join(dataDir, 'config.json'));
+      return (await import('./check-command.ts')).runCheck(configFile ?? path.join(dataDir, 'config.json'));
     case 'user':
-      return runUser(dataDir, positionals, (values as { sender?: string[] }).sender ?? []);
+      return (await import('./user-command.ts')).runUser(dataDir, positionals, (values as { sender?: string[] }).sender ?? []);
     case 'ctl':
-      return runCtl(dataDir, positionals);
+      return (await import('./ctl-command.ts')).runCtl(dataDir, positionals);
     case 'dial-stdio':
-      return runDialStdio(dataDir);
+      return (await import('./dial-stdio-command.ts')).runDialStdio(dataDir);
     default:
       throw new CliError(`unknown command "${command}"`);
   }
