@@ -14,7 +14,7 @@ function forbid(files, patterns, message) {
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'renderer/dist/**', '**/*.svelte'] },
+  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'renderer/dist/**', 'renderer/dev/dist/**', '**/*.svelte'] },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -29,5 +29,25 @@ export default tseslint.config(
     'server/protocol is a pure contract module: no Node built-ins, no server internals.',
   ),
   forbid(['electron/services/**'], ['electron', '**/electron/main/**', '**/renderer/**'], 'electron/services runs under plain Node: it never imports electron.'),
-  forbid(['renderer/**'], [...nodeBuiltins, 'electron', '**/electron/main/**', '**/electron/services/**', '**/server/*/!(protocol)**'], 'renderer/ imports only renderer/ and contract types.'),
+  // renderer/: only renderer/, the types of electron/ipc-contract.ts, and the pure contract/schema modules
+  // server/protocol/ and server/config/schema.ts (zod, for field validation). Regexes, because a bare
+  // 'electron' gitignore pattern would also match the path segment of electron/ipc-contract.ts.
+  {
+    files: ['renderer/**'],
+    ignores: ['renderer/*.config.ts', 'renderer/dev/*.mjs'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: nodeBuiltins, message: 'renderer/ runs in the browser: no Node built-ins.' },
+            { regex: '^electron$', message: 'renderer/ never imports electron.' },
+            { regex: '(^|/)electron/(?!ipc-contract\\.ts(\\?raw)?$)', message: 'renderer/ imports only the IPC contract of electron/.' },
+            { regex: '(^|/)electron/ipc-contract\\.ts$', allowTypeImports: true, message: 'renderer/ imports only the types of electron/ipc-contract.ts.' },
+            { regex: '(^|/)server/(?!protocol/|config/schema\\.ts(\\?raw)?$)', message: 'renderer/ imports only server/protocol/ and server/config/schema.ts of the relay.' },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -4,7 +4,11 @@ import { defineConfig } from 'vitest/config';
 // running too many files at once only makes them slower and flakier, so cap the pool.
 export default defineConfig({
   test: {
-    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
+    // Two projects: the node tests below, and the renderer's component tests (happy-dom; own config).
+    projects: [
+      { extends: true, test: { name: 'node', include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'] } },
+      'renderer/vitest.config.ts',
+    ],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -1,0 +1,1 @@
+export { default as ListTable } from './ListTable.svelte';

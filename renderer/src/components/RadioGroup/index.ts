@@ -1,0 +1,1 @@
+export { default as RadioGroup } from './RadioGroup.svelte';

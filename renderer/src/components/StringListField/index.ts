@@ -1,0 +1,1 @@
+export { default as StringListField } from './StringListField.svelte';

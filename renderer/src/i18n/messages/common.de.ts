@@ -1,0 +1,47 @@
+import type { Translation } from '../message-types.ts';
+import type en from './common.en.ts';
+
+export default {
+  loading: 'Wird geladen…',
+  none: 'Keine',
+  yes: 'Ja',
+  no: 'Nein',
+  enabled: 'Aktiviert',
+  disabled: 'Deaktiviert',
+  optional: 'optional',
+  action: {
+    ok: 'OK',
+    cancel: 'Abbrechen',
+    close: 'Schließen',
+    create: 'Erstellen',
+    edit: 'Bearbeiten',
+    delete: 'Löschen',
+    save: 'Speichern',
+    apply: 'Übernehmen',
+    reset: 'Änderungen verwerfen',
+    add: 'Hinzufügen',
+    remove: 'Entfernen',
+    retry: 'Erneut versuchen',
+    reload: 'Neu laden',
+    browse: 'Durchsuchen…',
+    connect: 'Verbinden',
+    disconnect: 'Trennen',
+    moveUp: 'Nach oben',
+    moveDown: 'Nach unten',
+  },
+  status: {
+    disconnected: 'Getrennt',
+    connecting: 'Verbindung wird hergestellt…',
+    connected: 'Verbunden',
+    'auth-failed': 'Anmeldung fehlgeschlagen',
+    'host-key-unknown': 'Hostschlüssel nicht bestätigt',
+    'host-key-changed': 'Hostschlüssel geändert',
+    'relay-not-installed': 'Relay nicht installiert',
+    'relay-stopped': 'Relay gestoppt',
+    'version-mismatch': 'Versionskonflikt',
+    failed: 'Start fehlgeschlagen',
+  },
+  count: {
+    items: { one: '{count} Eintrag', other: '{count} Einträge' },
+  },
+} satisfies Translation<typeof en>;

@@ -1,0 +1,47 @@
+import type { MessageTree } from '../message-types.ts';
+
+/** Words used all over the app: actions, states, generic labels. */
+export default {
+  loading: 'Loading…',
+  none: 'None',
+  yes: 'Yes',
+  no: 'No',
+  enabled: 'Enabled',
+  disabled: 'Disabled',
+  optional: 'optional',
+  action: {
+    ok: 'OK',
+    cancel: 'Cancel',
+    close: 'Close',
+    create: 'Create',
+    edit: 'Edit',
+    delete: 'Delete',
+    save: 'Save',
+    apply: 'Apply',
+    reset: 'Discard changes',
+    add: 'Add',
+    remove: 'Remove',
+    retry: 'Try again',
+    reload: 'Reload',
+    browse: 'Browse…',
+    connect: 'Connect',
+    disconnect: 'Disconnect',
+    moveUp: 'Move up',
+    moveDown: 'Move down',
+  },
+  status: {
+    disconnected: 'Disconnected',
+    connecting: 'Connecting…',
+    connected: 'Connected',
+    'auth-failed': 'Authentication failed',
+    'host-key-unknown': 'Host key not confirmed',
+    'host-key-changed': 'Host key changed',
+    'relay-not-installed': 'Relay not installed',
+    'relay-stopped': 'Relay stopped',
+    'version-mismatch': 'Version mismatch',
+    failed: 'Failed to start',
+  },
+  count: {
+    items: { one: '{count} entry', other: '{count} entries' },
+  },
+} satisfies MessageTree;

@@ -1,0 +1,36 @@
+import type { Translation } from '../message-types.ts';
+import type en from './dashboard.en.ts';
+
+export default {
+  title: 'Dashboard',
+  refresh: 'Aktualisieren',
+  failed: 'Das Relay konnte nicht gelesen werden: {message}',
+  state: 'Zustand',
+  version: 'mailrelay {version}',
+  uptime: 'Laufzeit',
+  since: 'seit {time}',
+  queue: 'Warteschlange',
+  queueState: { active: 'aktiv', deferred: 'zurückgestellt', held: 'angehalten' },
+  oldest: 'Älteste Nachricht in der Warteschlange',
+  oldestHelp: 'Zeit seit der Annahme durch das Relay',
+  queueEmpty: 'Warteschlange leer',
+  listeners: 'SMTP-Listener',
+  notListening: 'lauscht nicht',
+  tls: { none: 'unverschlüsselt' },
+  traffic: 'Verkehr',
+  trafficChart: 'Empfangene, zugestellte, zurückgestellte, unzustellbare und abgewiesene Nachrichten der letzten {range}',
+  queueChart: 'Größe der Warteschlange in den letzten {range}',
+  queueSize: 'Größe der Warteschlange',
+  counter: {
+    received: 'Empfangen',
+    delivered: 'Zugestellt',
+    deferred: 'Zurückgestellt',
+    bounced: 'Unzustellbar',
+    rejected: 'Abgewiesen',
+  },
+  range: { label: 'Zeitraum', '1h': '1 Stunde', '24h': '24 Stunden', '7d': '7 Tage' },
+  topRejects: 'Häufigste Abweisungsgründe',
+  topDeferrals: 'Häufigste Gründe für Zurückstellung',
+  noRejects: 'Keine Abweisungen in diesem Zeitraum.',
+  noDeferrals: 'Keine Zurückstellungen in diesem Zeitraum.',
+} satisfies Translation<typeof en>;

@@ -1,0 +1,36 @@
+import type { MessageTree } from '../message-types.ts';
+
+/** Dashboard: state, queue, traffic charts, top reasons. */
+export default {
+  title: 'Dashboard',
+  refresh: 'Refresh',
+  failed: 'Could not read the relay: {message}',
+  state: 'State',
+  version: 'mailrelay {version}',
+  uptime: 'Uptime',
+  since: 'since {time}',
+  queue: 'Queue',
+  queueState: { active: 'active', deferred: 'deferred', held: 'held' },
+  oldest: 'Oldest queued message',
+  oldestHelp: 'Time since the relay accepted it',
+  queueEmpty: 'Queue empty',
+  listeners: 'SMTP listeners',
+  notListening: 'not listening',
+  tls: { none: 'plain' },
+  traffic: 'Traffic',
+  trafficChart: 'Messages received, delivered, deferred, bounced and rejected over the last {range}',
+  queueChart: 'Queue size over the last {range}',
+  queueSize: 'Queue size',
+  counter: {
+    received: 'Received',
+    delivered: 'Delivered',
+    deferred: 'Deferred',
+    bounced: 'Bounced',
+    rejected: 'Rejected',
+  },
+  range: { label: 'Time range', '1h': '1 hour', '24h': '24 hours', '7d': '7 days' },
+  topRejects: 'Top reject reasons',
+  topDeferrals: 'Top deferral reasons',
+  noRejects: 'No rejections in this time range.',
+  noDeferrals: 'No deferrals in this time range.',
+} satisfies MessageTree;
