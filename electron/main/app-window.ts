@@ -2,7 +2,7 @@
  * The main window (SPEC §2.3): context isolation, sandbox, no Node in the renderer, our own page from
  * app:// only, no navigation, no new windows, no permissions, nothing remote.
  */
-import { BrowserWindow, net, protocol, session, shell } from 'electron';
+import { BrowserWindow, dialog, net, protocol, session, shell } from 'electron';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -74,6 +74,20 @@ export function createMainWindow(): BrowserWindow {
     if (!url.startsWith(`${APP_ORIGIN}/`)) event.preventDefault();
   });
   contents.on('will-attach-webview', (event) => event.preventDefault());
+  // The settings pages refuse to unload while changes are not applied (beforeunload); Electron only
+  // tells us so. Ask the person, and let the window close only when they choose to discard.
+  contents.on('will-prevent-unload', (event) => {
+    const choice = dialog.showMessageBoxSync(win, {
+      type: 'question',
+      buttons: ['Discard changes and close', 'Keep editing'],
+      defaultId: 1,
+      cancelId: 1,
+      title: 'Unapplied changes',
+      message: 'Some settings have changes that were not applied.',
+      detail: 'Closing now discards them. Go back and click Apply to keep them.',
+    });
+    if (choice === 0) event.preventDefault();
+  });
   contents.setWindowOpenHandler(({ url }) => {
     // Documentation links open in the browser; the app itself never opens windows for content.
     if (url.startsWith('https://')) void shell.openExternal(url);
