@@ -292,12 +292,23 @@ export const instanceExportSchema = z
 /** The export file. */
 export type InstanceExport = z.output<typeof instanceExportSchema>;
 
+/** The UI languages the app ships (window, menu, tray and dialogs). */
+export const uiLanguages = ['en', 'de'] as const;
+/** A UI language the app ships. */
+export type UiLanguage = (typeof uiLanguages)[number];
+/** The language setting: a shipped language, or `system` (follow the operating system's language). */
+export const languageSettingSchema = z.enum([...uiLanguages, 'system'], { error: 'must be "en", "de" or "system"' });
+/** The language setting. */
+export type LanguageSetting = z.output<typeof languageSettingSchema>;
+
 /** App-wide settings. */
 export const settingsSchema = z.object({
   /** Leave the local relay running when the app quits (tray option). */
   keepLocalRelayRunning: z.boolean(),
   /** Start the local relay when the app starts. */
   startLocalRelay: z.boolean(),
+  /** The UI language of the renderer and of main's menu, tray and dialogs (default `system`). */
+  language: languageSettingSchema,
 });
 /** App-wide settings. */
 export type Settings = z.output<typeof settingsSchema>;

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { iconDir, preloadPath, rendererRoot } from './app-paths.ts';
+import type { MainStrings } from './main-strings.ts';
 import { APP_INDEX_URL, APP_ORIGIN, APP_SCHEME, CONTENT_SECURITY_POLICY, resolveAppFile } from './sender-policy.ts';
 
 /** Must run before `app.ready`: app:// behaves like https (secure context, fetch, CSP). */
@@ -41,7 +42,8 @@ export function setUpSession(): void {
   ses.setPermissionCheckHandler(() => false);
 }
 
-export function createMainWindow(): BrowserWindow {
+/** `strings` is read when a string is shown, so the window follows language switches. */
+export function createMainWindow(strings: () => MainStrings): BrowserWindow {
   const icon = path.join(iconDir, 'icon.png');
   const win = new BrowserWindow({
     width: 1280,
@@ -49,7 +51,7 @@ export function createMainWindow(): BrowserWindow {
     minWidth: 900,
     minHeight: 600,
     show: false,
-    title: 'Relay Desk',
+    title: strings().windowTitle,
     ...(existsSync(icon) ? { icon } : {}),
     webPreferences: {
       preload: preloadPath,
@@ -77,14 +79,15 @@ export function createMainWindow(): BrowserWindow {
   // The settings pages refuse to unload while changes are not applied (beforeunload); Electron only
   // tells us so. Ask the person, and let the window close only when they choose to discard.
   contents.on('will-prevent-unload', (event) => {
+    const s = strings().unappliedDialog;
     const choice = dialog.showMessageBoxSync(win, {
       type: 'question',
-      buttons: ['Discard changes and close', 'Keep editing'],
+      buttons: [s.discard, s.keepEditing],
       defaultId: 1,
       cancelId: 1,
-      title: 'Unapplied changes',
-      message: 'Some settings have changes that were not applied.',
-      detail: 'Closing now discards them. Go back and click Apply to keep them.',
+      title: s.title,
+      message: s.message,
+      detail: s.detail,
     });
     if (choice === 0) event.preventDefault();
   });

@@ -6,7 +6,7 @@ import { app, BrowserWindow, dialog, Menu } from 'electron';
 import os from 'node:os';
 import path from 'node:path';
 import pkg from '../../package.json' with { type: 'json' };
-import { LOCAL_INSTANCE_ID, type InstanceState } from '../ipc-contract.ts';
+import { LOCAL_INSTANCE_ID, type InstanceState, type UiLanguage } from '../ipc-contract.ts';
 import { createAppServices, type AppServices } from '../services/app-services.ts';
 import { EncryptedSecretBox } from '../services/secret-box.ts';
 import { buildAppMenu } from './app-menu.ts';
@@ -15,6 +15,7 @@ import { AppTray } from './app-tray.ts';
 import { createMainWindow, registerAppScheme, setUpSession } from './app-window.ts';
 import { createElectronStore, keychainEncryptor } from './electron-adapters.ts';
 import { registerIpc } from './ipc.ts';
+import { MAIN_STRINGS, resolveUiLanguage, type MainStrings } from './main-strings.ts';
 
 app.setName('Relay Desk');
 // Set before anything reads it, so development runs (`electron out/main/main.mjs`) use the same folder.
@@ -34,9 +35,14 @@ function run(): void {
   let unregisterIpc: (() => void) | null = null;
   let quitting: 'no' | 'shutting-down' | 'done' = 'no';
   let localState: InstanceState = { status: 'relay-stopped', message: '', since: Date.now(), retryAt: null, relayVersion: null, hostKey: null };
+  // Main's strings follow the `language` setting (set by the renderer's language switch).
+  let strings: MainStrings = MAIN_STRINGS.en;
+  const currentStrings = (): MainStrings => strings;
+  // The app's locale first: it is what Chromium, and so the renderer's navigator.languages, follows.
+  const systemLanguages = (): string[] => [app.getLocale(), ...app.getPreferredSystemLanguages()];
 
   const showWindow = (): void => {
-    if (!win || win.isDestroyed()) win = createMainWindow();
+    if (!win || win.isDestroyed()) win = createMainWindow(currentStrings);
     if (win.isMinimized()) win.restore();
     win.show();
     win.focus();
@@ -45,6 +51,7 @@ function run(): void {
   app.on('second-instance', () => showWindow());
 
   app.whenReady().then(async () => {
+    strings = MAIN_STRINGS[resolveUiLanguage('system', systemLanguages())];
     setUpSession();
     const store = createElectronStore();
     services = createAppServices({
@@ -57,7 +64,7 @@ function run(): void {
       appVersion: app.getVersion(),
       bundledRelayVersion: pkg.version,
       pickKeyFile: async () => {
-        const options = { title: 'Choose a private key', defaultPath: path.join(os.homedir(), '.ssh'), properties: ['openFile', 'showHiddenFiles'] as ('openFile' | 'showHiddenFiles')[] };
+        const options = { title: strings.keyFilePickerTitle, defaultPath: path.join(os.homedir(), '.ssh'), properties: ['openFile', 'showHiddenFiles'] as ('openFile' | 'showHiddenFiles')[] };
         const r = win && !win.isDestroyed() ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
         return r.canceled ? null : (r.filePaths[0] ?? null);
       },
@@ -65,11 +72,21 @@ function run(): void {
     });
     const s = services;
     unregisterIpc = registerIpc(s, () => BrowserWindow.getAllWindows());
-    Menu.setApplicationMenu(buildAppMenu({ isPackaged: app.isPackaged, onShowWindow: showWindow }));
+    let menuLanguage: UiLanguage | null = null;
+    /** Take the UI language from the settings; build the menu again when it changed. */
+    const applyLanguage = (): void => {
+      const language = resolveUiLanguage(s.settings().language, systemLanguages());
+      strings = MAIN_STRINGS[language];
+      if (language === menuLanguage) return;
+      menuLanguage = language;
+      Menu.setApplicationMenu(buildAppMenu({ isPackaged: app.isPackaged, strings, onShowWindow: showWindow }));
+    };
+    applyLanguage();
     try {
       tray = new AppTray({
         showWindow,
         settings: () => s.settings(),
+        strings: currentStrings,
         setKeepRunning: (keep) => void s.handlers['settings.update']({ keepLocalRelayRunning: keep }),
         localState: () => localState,
         quit: () => app.quit(),
@@ -82,11 +99,15 @@ function run(): void {
       localState = state;
       tray?.refresh();
     });
-    s.events.on('settings.changed', () => tray?.refresh());
+    s.events.on('settings.changed', () => {
+      applyLanguage();
+      tray?.refresh();
+    });
     await s.start();
     showWindow();
-  }, (err: unknown) => {
-    dialog.showErrorBox('Relay Desk could not start', String((err as Error)?.message ?? err));
+  }).catch((err: unknown) => {
+    // Also catches failures inside the start-up above (not only of whenReady itself).
+    dialog.showErrorBox(strings.startFailed, String((err as Error)?.message ?? err));
     app.exit(1);
   });
 

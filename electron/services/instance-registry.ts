@@ -36,7 +36,7 @@ export interface SecretsPatch {
   passphrase?: string | null | undefined;
 }
 
-const DEFAULT_SETTINGS: Settings = { keepLocalRelayRunning: false, startLocalRelay: true };
+const DEFAULT_SETTINGS: Settings = { keepLocalRelayRunning: false, startLocalRelay: true, language: 'system' };
 
 /** Events of the registry. */
 export interface RegistryEvents {
@@ -182,8 +182,16 @@ export class InstanceRegistry extends EventEmitter<RegistryEvents> {
   }
 
   settings(): Settings {
-    const r = settingsSchema.partial().safeParse(this.store.get('settings') ?? {});
-    return { ...DEFAULT_SETTINGS, ...(r.success ? r.data : {}) };
+    const raw = this.store.get('settings');
+    const stored = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+    // Field by field: one unreadable value (e.g. a language a newer version wrote) falls back to its
+    // default without resetting the others.
+    const out: Record<string, unknown> = { ...DEFAULT_SETTINGS };
+    for (const [key, schema] of Object.entries(settingsSchema.shape)) {
+      const r = schema.safeParse(stored[key]);
+      if (r.success) out[key] = r.data;
+    }
+    return out as Settings;
   }
 
   updateSettings(patch: Partial<Settings>): Settings {

@@ -125,7 +125,7 @@ export function createFakeRelayDesk(): RelayDeskApi & { dev: { bumpRevision(id: 
     remote('backup', 'Backup NAS', 'backup.lan', state('host-key-changed', { message: 'The host key of backup.lan:22 has changed.', hostKey: { presented: KEY_B, trusted: KEY_A } }), { ...KEY_A, addedAt: Date.now() - 86_400_000 * 90, source: 'known_hosts' }),
   ];
   const relays = new Map<string, RelayState>();
-  let settings: Settings = { keepLocalRelayRunning: false, startLocalRelay: true };
+  let settings: Settings = { keepLocalRelayRunning: false, startLocalRelay: true, language: 'system' };
 
   const emitInstances = (): void => listeners.instances.forEach((l) => l(structuredClone(instances)));
   const setState = (id: string, s: InstanceState): void => {

@@ -33,6 +33,8 @@ const rec = {
   permissionHandler: null as ((wc: unknown, permission: string, cb: (ok: boolean) => void) => void) | null,
   menu: null as unknown,
   trayMenus: [] as unknown[],
+  messageBoxes: [] as unknown[],
+  openDialogs: [] as unknown[],
   quitCalls: 0,
   exitCode: null as number | null,
   userData: '',
@@ -78,6 +80,8 @@ function electronStandIn(userData: string) {
     setPath: () => {},
     getPath: (name: string) => (name === 'userData' ? userData : path.join(userData, '..', name)),
     getVersion: () => '0.1.0',
+    getLocale: () => 'en-US',
+    getPreferredSystemLanguages: () => ['en-US', 'de-DE'],
     isPackaged: false,
     requestSingleInstanceLock: () => true,
     on: (ev: string, fn: Fn) => void rec.appHandlers.set(ev, [...(rec.appHandlers.get(ev) ?? []), fn]),
@@ -120,7 +124,11 @@ function electronStandIn(userData: string) {
       },
     },
     net: { fetch: async (url: string) => new Response(readFileSync(new URL(url))) },
-    dialog: { showOpenDialog: async () => ({ canceled: true, filePaths: [] }), showErrorBox: () => {} },
+    dialog: {
+      showOpenDialog: async (...args: unknown[]) => (rec.openDialogs.push(args.at(-1)), { canceled: true, filePaths: [] }),
+      showMessageBoxSync: (_win: unknown, options: unknown) => (rec.messageBoxes.push(options), 1),
+      showErrorBox: () => {},
+    },
     safeStorage: {
       isEncryptionAvailable: () => true,
       getSelectedStorageBackend: () => 'gnome_libsecret',
@@ -129,6 +137,13 @@ function electronStandIn(userData: string) {
     },
     shell: { openExternal: async () => {} },
   };
+}
+
+/** Every label in a recorded menu ({template}), depth first; separators have none. */
+function menuLabels(menu: unknown): string[] {
+  const walk = (items: unknown): string[] =>
+    (items as { label?: string; submenu?: unknown }[]).flatMap((i) => [...(i.label ? [i.label] : []), ...(Array.isArray(i.submenu) ? walk(i.submenu) : [])]);
+  return walk((menu as { template: unknown }).template);
 }
 
 let tmp: TempDir;
@@ -246,6 +261,31 @@ describe('main process with Electron stood in', () => {
     await call('settings.update', { keepLocalRelayRunning: false });
     expect(win.sent.some(([ch]) => ch === `${IPC_PREFIX}settings.changed`)).toBe(true);
     expect(rec.trayMenus.length).toBeGreaterThan(1);
+  });
+
+  it('shows menu, tray and dialogs in the UI language and redraws them when the setting changes', async () => {
+    // "system": the stand-in's locale is en-US.
+    expect(menuLabels(rec.menu)).toEqual(expect.arrayContaining(['File', 'Show Relay Desk', 'Edit', 'Copy', 'View', 'Window']));
+    expect(menuLabels(rec.trayMenus.at(-1))).toEqual(['Show Relay Desk', expect.stringMatching(/^Local relay: running \(.+\)$/), 'Keep local relay running in background', 'Quit Relay Desk']);
+
+    expect(await call('settings.update', { language: 'de' })).toMatchObject({ ok: true, value: { language: 'de' } });
+    expect(win.sent).toContainEqual([`${IPC_PREFIX}settings.changed`, expect.objectContaining({ language: 'de' })]);
+    const menu = menuLabels(rec.menu);
+    expect(menu).toEqual(expect.arrayContaining(['Datei', 'Relay Desk anzeigen', 'Relay Desk beenden', 'Bearbeiten', 'Kopieren', 'Einfügen', 'Ansicht', 'Vergrößern', 'Fenster', 'Minimieren']));
+    expect(menu.filter((l) => /^(File|Edit|View|Window|Copy|Paste|Quit.*|Show.*)$/.test(l))).toEqual([]);
+    expect(menuLabels(rec.trayMenus.at(-1))).toEqual(['Relay Desk anzeigen', expect.stringMatching(/^Lokales Relay: läuft \(.+\)$/), 'Lokales Relay im Hintergrund weiterlaufen lassen', 'Relay Desk beenden']);
+
+    (win.events.get('will-prevent-unload') as (e: unknown) => void)({ preventDefault: () => {} });
+    expect(rec.messageBoxes.at(-1)).toMatchObject({ title: 'Nicht übernommene Änderungen', buttons: ['Änderungen verwerfen und schließen', 'Weiter bearbeiten'] });
+    expect(await call('instances.pickKeyFile', {})).toEqual({ ok: true, value: { path: null } });
+    expect(rec.openDialogs.at(-1)).toMatchObject({ title: 'Privaten Schlüssel auswählen' });
+
+    // A change of another setting keeps the language; "system" goes back to the OS language.
+    await call('settings.update', { keepLocalRelayRunning: false });
+    expect(menuLabels(rec.menu)).toContain('Datei');
+    await call('settings.update', { language: 'system' });
+    expect(menuLabels(rec.menu)).toContain('File');
+    expect(menuLabels(rec.trayMenus.at(-1))[0]).toBe('Show Relay Desk');
   });
 
   it('quits cleanly: before-quit waits for the services to stop the local relay', async () => {

@@ -104,11 +104,37 @@ describe('instance registry', () => {
 
   it('keeps settings with defaults', () => {
     const { registry } = setup();
-    expect(registry.settings()).toEqual({ keepLocalRelayRunning: false, startLocalRelay: true });
+    expect(registry.settings()).toEqual({ keepLocalRelayRunning: false, startLocalRelay: true, language: 'system' });
     const seen: unknown[] = [];
     registry.on('settings', (s) => seen.push(s));
-    expect(registry.updateSettings({ keepLocalRelayRunning: true })).toEqual({ keepLocalRelayRunning: true, startLocalRelay: true });
+    expect(registry.updateSettings({ keepLocalRelayRunning: true })).toEqual({ keepLocalRelayRunning: true, startLocalRelay: true, language: 'system' });
     expect(seen).toHaveLength(1);
+  });
+
+  it('stores the UI language in the store file and reads it back in a new registry', () => {
+    const { registry, dir, secrets, storeFile } = setup();
+    const seen: unknown[] = [];
+    registry.on('settings', (s) => seen.push(s));
+    expect(registry.updateSettings({ language: 'de' })).toEqual({ keepLocalRelayRunning: false, startLocalRelay: true, language: 'de' });
+    expect(seen).toEqual([{ keepLocalRelayRunning: false, startLocalRelay: true, language: 'de' }]);
+    expect(JSON.parse(readFileSync(storeFile, 'utf8')).settings).toMatchObject({ language: 'de' });
+    // As after a restart: a fresh store on the same file.
+    const again = new InstanceRegistry(createConfStore(dir.path), secrets);
+    expect(again.settings().language).toBe('de');
+    again.updateSettings({ keepLocalRelayRunning: true });
+    expect(new InstanceRegistry(createConfStore(dir.path), secrets).settings()).toEqual({ keepLocalRelayRunning: true, startLocalRelay: true, language: 'de' });
+    again.updateSettings({ language: 'system' });
+    expect(new InstanceRegistry(createConfStore(dir.path), secrets).settings().language).toBe('system');
+  });
+
+  it('falls back to the default for an unreadable stored setting without losing the others', () => {
+    const { registry, store } = setup();
+    store.set('settings', { keepLocalRelayRunning: true, startLocalRelay: false, language: 'fr' });
+    expect(registry.settings()).toEqual({ keepLocalRelayRunning: true, startLocalRelay: false, language: 'system' });
+    store.set('settings', { keepLocalRelayRunning: true });
+    expect(registry.settings()).toEqual({ keepLocalRelayRunning: true, startLocalRelay: true, language: 'system' });
+    store.set('settings', 'junk');
+    expect(registry.settings()).toEqual({ keepLocalRelayRunning: false, startLocalRelay: true, language: 'system' });
   });
 });
 

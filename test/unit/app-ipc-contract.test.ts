@@ -94,6 +94,18 @@ describe('IPC contract: argument validation', () => {
   it('refuses a secret where the auth method has none, and an empty secret', () => {
     expect(refused('instances.add', { instance: goodRemote, secrets: { password: '' } })).toMatch(/secrets\.password: must not be empty/);
   });
+
+  it('takes the UI language setting as en, de or system only', () => {
+    for (const language of ['en', 'de', 'system']) {
+      expect(parseCallArgs('settings.update', { language })).toEqual({ ok: true, value: { channel: 'settings.update', args: { language } } });
+    }
+    expect(refused('settings.update', { language: 'fr' })).toMatch(/^updateSettings\(\): language: must be "en", "de" or "system"$/);
+    expect(refused('settings.update', { language: 'DE' })).toMatch(/language/);
+    expect(refused('settings.update', { language: null })).toMatch(/language/);
+    expect(refused('settings.update', { lang: 'de' })).toMatch(/unknown key "lang"/);
+    expect(ipcCalls['settings.get'].result.safeParse({ keepLocalRelayRunning: false, startLocalRelay: true }).success).toBe(false);
+    expect(ipcEvents['settings.changed'].payload.parse({ keepLocalRelayRunning: false, startLocalRelay: true, language: 'de' })).toMatchObject({ language: 'de' });
+  });
 });
 
 describe('IPC dispatch: results as data', () => {

@@ -8,10 +8,21 @@ import { LOCALES, type Locale, type MessageParams } from './message-types.ts';
 
 const STORAGE_KEY = 'relayDesk.locale';
 
+/** The choice saved by `setLocale` in this browser profile, if any. */
+export function savedLocale(storage: Pick<Storage, 'getItem'> | null): Locale | null {
+  let saved: string | null | undefined;
+  try {
+    saved = storage?.getItem(STORAGE_KEY);
+  } catch {
+    return null;
+  }
+  return saved && (LOCALES as readonly string[]).includes(saved) ? (saved as Locale) : null;
+}
+
 /** Pick the start locale: the saved choice, else the system language, else English. */
 export function initialLocale(storage: Pick<Storage, 'getItem'> | null, languages: readonly string[]): Locale {
-  const saved = storage?.getItem(STORAGE_KEY);
-  if (saved && (LOCALES as readonly string[]).includes(saved)) return saved as Locale;
+  const saved = savedLocale(storage);
+  if (saved) return saved;
   for (const lang of languages) {
     const base = lang.toLowerCase().split('-')[0];
     if ((LOCALES as readonly string[]).includes(base ?? '')) return base as Locale;

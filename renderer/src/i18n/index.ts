@@ -2,7 +2,8 @@
  * The app's one I18n instance. Components import `t` (and the formatters) from here; the locale is
  * reactive, so strings re-render when it changes. Tests may call `i18n.setLocale('de')`.
  */
-import { I18n, initialLocale } from './i18n.svelte.ts';
+import { I18n, initialLocale, savedLocale } from './i18n.svelte.ts';
+import type { Locale } from './message-types.ts';
 
 function storage(): Storage | null {
   try {
@@ -20,5 +21,11 @@ export const i18n = new I18n({
 /** Translate a key; see I18n.t. */
 export const t = i18n.t;
 
-export { I18n, initialLocale } from './i18n.svelte.ts';
+/** The language last chosen in this window's storage (null when none was chosen here). */
+export function storedLocale(): Locale | null {
+  return savedLocale(storage());
+}
+
+export { I18n, initialLocale, savedLocale } from './i18n.svelte.ts';
+export { LanguageSettingSync } from './language-setting.ts';
 export { LOCALES, type Locale, type MessageParams, type MessageTree, type Translation } from './message-types.ts';
