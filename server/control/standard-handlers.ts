@@ -29,9 +29,13 @@ export function statsHandlers(stats: Stats): Pick<RelayControlApi, 'stats.get'> 
 }
 
 /** logs.query over the log directory, and the live feed for logs.subscribe from the RelayLog. */
-export function logHandlers(logDir: string, log: Pick<RelayLog, 'lines'>): Pick<RelayControlApi, 'logs.query' | 'subscribeLogs'> {
+export function logHandlers(logDir: string, log: Pick<RelayLog, 'lines' | 'flush'>): Pick<RelayControlApi, 'logs.query' | 'subscribeLogs'> {
   return {
-    'logs.query': (p) => queryLogs(logDir, p),
+    // The log file is written in buffered chunks: flush first, so a query sees the latest events.
+    'logs.query': async (p) => {
+      await log.flush();
+      return queryLogs(logDir, p);
+    },
     subscribeLogs(listener) {
       // One listener per subscribed control connection (up to the connection cap).
       if (log.lines.getMaxListeners() < 100) log.lines.setMaxListeners(100);

@@ -78,7 +78,7 @@ export class I18n {
     if (typeof message === 'string') text = message;
     else {
       const count = typeof params?.['count'] === 'number' ? params['count'] : 0;
-      const category = new Intl.PluralRules(locale).select(count) as keyof typeof message;
+      const category = cached('plural', locale, undefined, () => new Intl.PluralRules(locale)).select(count) as keyof typeof message;
       text = (count === 0 ? message.zero : undefined) ?? message[category] ?? message.other;
     }
     if (!params) return text;
@@ -90,11 +90,16 @@ export class I18n {
   };
 
   /** A number for this locale. */
-  number = (value: number, options?: Intl.NumberFormatOptions): string => new Intl.NumberFormat(this.#locale, options).format(value);
+  number = (value: number, options?: Intl.NumberFormatOptions): string => {
+    const locale = this.#locale;
+    return cached('number', locale, options, () => new Intl.NumberFormat(locale, options)).format(value);
+  };
 
   /** A date and time (epoch ms) for this locale. */
-  dateTime = (epochMs: number, options: Intl.DateTimeFormatOptions = { dateStyle: 'medium', timeStyle: 'medium' }): string =>
-    new Intl.DateTimeFormat(this.#locale, options).format(new Date(epochMs));
+  dateTime = (epochMs: number, options: Intl.DateTimeFormatOptions = { dateStyle: 'medium', timeStyle: 'medium' }): string => {
+    const locale = this.#locale;
+    return cached('dateTime', locale, options, () => new Intl.DateTimeFormat(locale, options)).format(new Date(epochMs));
+  };
 
   /** A date (epoch ms) for this locale. */
   date = (epochMs: number): string => this.dateTime(epochMs, { dateStyle: 'medium' });
@@ -106,7 +111,8 @@ export class I18n {
   relativeTime = (epochMs: number, now = Date.now()): string => {
     const seconds = Math.round((epochMs - now) / 1000);
     const abs = Math.abs(seconds);
-    const rtf = new Intl.RelativeTimeFormat(this.#locale, { numeric: 'auto' });
+    const locale = this.#locale;
+    const rtf = cached('relative', locale, undefined, () => new Intl.RelativeTimeFormat(locale, { numeric: 'auto' }));
     if (abs < 60) return rtf.format(seconds, 'second');
     if (abs < 3600) return rtf.format(Math.round(seconds / 60), 'minute');
     if (abs < 86_400) return rtf.format(Math.round(seconds / 3600), 'hour');
@@ -142,4 +148,19 @@ export class I18n {
     }
     return this.number(v, { style: 'unit', unit: units[i], unitDisplay: 'short', maximumFractionDigits: i === 0 ? 0 : 1 });
   };
+}
+
+/**
+ * Intl formatters are costly to build (tens of microseconds each) and the pages format thousands of
+ * values per frame while scrolling: keep one per locale and options.
+ */
+const formatterCache = new Map<string, unknown>();
+function cached<T>(kind: string, locale: string, options: object | undefined, make: () => T): T {
+  const key = `${kind}|${locale}|${options ? JSON.stringify(options) : ''}`;
+  let f = formatterCache.get(key) as T | undefined;
+  if (f === undefined) {
+    f = make();
+    formatterCache.set(key, f);
+  }
+  return f;
 }
