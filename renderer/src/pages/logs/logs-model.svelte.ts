@@ -39,6 +39,7 @@ export class LogsModel {
   #live: LogLine[] = [];
   #held: LogLine[] = [];
   #off: (() => void) | null = null;
+  #searchSeq = 0;
   #incoming: LogLine[] = [];
   #flushTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -134,6 +135,9 @@ export class LogsModel {
 
   /** Search the relay's log between two times with the filter. */
   async search(since: number, until: number | undefined): Promise<void> {
+    // Typing searches as you go and the Search button searches too: only the latest answer counts,
+    // an older one arriving late must not replace it.
+    const seq = ++this.#searchSeq;
     this.searching = true;
     const r = await controlCall(this.#api, this.#instanceId, 'logs.query', {
       since,
@@ -141,6 +145,7 @@ export class LogsModel {
       filter: toApiFilter(this.filter),
       limit: SEARCH_LIMIT,
     });
+    if (seq !== this.#searchSeq) return;
     this.searching = false;
     this.searchedAt = Date.now();
     if (r.ok) {

@@ -62,4 +62,20 @@ describe('LogsModel', () => {
     expect(m.searchResults).toHaveLength(1);
     expect(m.searchTruncated).toBe(true);
   });
+
+  it('keeps the latest search when an older answer arrives later', async () => {
+    const t = createTestApi();
+    const answers: Array<(v: ReturnType<typeof ok>) => void> = [];
+    t.control.set('logs.query', () => new Promise((resolve) => answers.push(resolve as never)));
+    const m = new LogsModel(t.api, 'local');
+    const first = m.search(1000, undefined);
+    m.filter.text = 'bob';
+    const second = m.search(1000, undefined);
+    answers[1]!(ok({ items: [line(2, { id: 'bob-only' })], truncated: false }));
+    await second;
+    answers[0]!(ok({ items: [line(1, { id: 'everything' }), line(2, { id: 'bob-only' })], truncated: false }));
+    await first;
+    expect(m.searchResults.map((l) => l.id)).toEqual(['bob-only']);
+    expect(m.searching).toBe(false);
+  });
 });
