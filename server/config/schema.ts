@@ -80,7 +80,8 @@ export const profileSchema = z
       .string()
       .max(200)
       .refine((v) => !/[\r\n]/.test(v), { message: 'must be a single line' })
-      .default('ESMTP Relay Desk mailrelay'),
+      // smtp-server already puts "ESMTP" after the host name in the greeting.
+      .default('Relay Desk mailrelay'),
     maxRecipientsPerMessage: z.number().int().min(1).max(100_000).default(100),
     maxHops: z.number().int().min(1).max(1000).default(50),
     maxMessageSizeMB: z.number().min(0.01).max(2048).default(25),

@@ -40,8 +40,12 @@ export function isValidHostPort(value: string): boolean {
   return ipaddr.isValid(hp.host) || /^(?!-)[a-z0-9.-]+$/i.test(new URL(`http://${hp.host.includes(':') ? `[${hp.host}]` : hp.host}`).hostname);
 }
 
-/** A DNS resolver address must be an IP literal (resolving a resolver's name would need a resolver). */
+/**
+ * A DNS resolver address must be an IP literal (resolving a resolver's name would need a resolver),
+ * written the way node:dns takes it: dotted-quad IPv4 or IPv6. ipaddr.isValid alone also takes
+ * "127.1" or "0x7f000001", which `Resolver#setServers` refuses — at the first SMTP connection.
+ */
 export function isValidResolverAddress(value: string): boolean {
   const hp = parseHostPort(value);
-  return !!hp && ipaddr.isValid(hp.host);
+  return !!hp && (ipaddr.IPv4.isValidFourPartDecimal(hp.host) || ipaddr.IPv6.isValid(hp.host));
 }

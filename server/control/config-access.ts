@@ -3,7 +3,7 @@
  * `hasPassword`; writes that leave a password out keep the stored one — only while host and username
  * are unchanged, so an edit can never send an old password to a new server.
  */
-import { createHash } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { validateConfig } from '../config/config-file.ts';
 import type { RelayConfig, RelayHost } from '../config/schema.ts';
 import { ControlError, applyConfigSchema, issuesFromZod, type ApplyConfig, type Issue, type RedactedConfig } from '../protocol/index.ts';
@@ -62,7 +62,17 @@ export function resolveConfigWrite(input: unknown, current: RelayConfig): RelayC
   throw new ControlError('CONFIG_INVALID', `the config is not valid: ${r.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, r.issues);
 }
 
-/** A revision for `config.get` / `config.apply`: changes whenever the effective config does. */
+/**
+ * Keys the revision. The config it is computed over holds the relay-host passwords, and a plain hash
+ * of it would let any reader (read-only key, `status`) test password guesses offline against the
+ * revision, since everything else in the config is shown to them.
+ */
+const REVISION_KEY = randomBytes(32);
+
+/**
+ * A revision for `config.get` / `config.apply`: changes whenever the effective config does (also when
+ * only a password does). Valid for the life of the process: after a restart, apply on a fresh read.
+ */
 export function configRevision(config: RelayConfig): string {
-  return createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
+  return createHmac('sha256', REVISION_KEY).update(JSON.stringify(config)).digest('hex').slice(0, 16);
 }

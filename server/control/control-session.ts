@@ -31,7 +31,10 @@ import { FrameDecoder, encodeFrame } from './frame-codec.ts';
 import { macMatches, newNonce, type ControlKey } from './control-key.ts';
 import type { RelayControlApi } from './relay-control-api.ts';
 
-/** Requests of one connection handled at once; more pause reading from it. */
+/**
+ * Requests of one connection handled at once; more wait in its backlog (reading paused meanwhile).
+ * One chunk can carry hundreds of pipelined frames, so this cannot be left to pausing the socket.
+ */
 const MAX_IN_FLIGHT = 16;
 /** A subscriber further behind than this loses log lines (counted in `dropped`). */
 const LOG_BACKLOG_BYTES = 4 * 1024 * 1024;
@@ -62,6 +65,9 @@ export class ControlSession {
   private readonly decoder = new FrameDecoder();
   private readonly authTimer: NodeJS.Timeout;
   private inFlight = 0;
+  /** Authenticated requests not started yet (see MAX_IN_FLIGHT). */
+  private readonly backlog: RpcRequest[] = [];
+  private pumpScheduled = false;
   private unsubscribeLogs: (() => void) | null = null;
   private droppedLines = 0;
 
@@ -112,7 +118,29 @@ export class ControlSession {
     const req = parsed.data;
     if (this.state === 'awaiting-auth') return this.onAuth(req);
     if (req.method === 'auth') return this.reply(req.id ?? null, new ControlError('INVALID_REQUEST', 'this connection is already authenticated'));
-    void this.dispatch(req);
+    this.backlog.push(req);
+    this.pump();
+  }
+
+  /**
+   * Start backlog requests while fewer than MAX_IN_FLIGHT run. Further starts happen on a later turn
+   * of the event loop (setImmediate), so a burst of requests whose handlers do synchronous work (a
+   * queue.list over 100 000 messages) cannot hold SMTP sessions and deliveries up for its whole length.
+   */
+  private pump(): void {
+    while (this.inFlight < MAX_IN_FLIGHT && this.backlog.length > 0 && this.state === 'ready') void this.dispatch(this.backlog.shift()!);
+    if (this.state !== 'ready') return;
+    if (this.backlog.length > 0 || this.inFlight >= MAX_IN_FLIGHT) this.o.socket.pause();
+    else this.o.socket.resume();
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   private onAuth(req: RpcRequest): void {
@@ -151,7 +179,6 @@ export class ControlSession {
       return this.reply(id, new ControlError('INVALID_PARAMS', `invalid params for ${def.name}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues));
     }
     this.inFlight++;
-    if (this.inFlight >= MAX_IN_FLIGHT) this.o.socket.pause();
     try {
       if (def.permission === 'write') this.o.report('info', { action: 'call', method: def.name, session: this.o.id });
       const result = await this.invoke(def, params.data);
@@ -164,7 +191,7 @@ export class ControlSession {
       }
     } finally {
       this.inFlight--;
-      if (this.inFlight < MAX_IN_FLIGHT && this.state === 'ready') this.o.socket.resume();
+      this.schedulePump();
     }
   }
 
@@ -245,6 +272,7 @@ export class ControlSession {
 
   private cleanup(): void {
     this.state = 'closed';
+    this.backlog.length = 0;
     clearTimeout(this.authTimer);
     this.unsubscribeLogs?.();
     this.unsubscribeLogs = null;

@@ -259,7 +259,9 @@ export function createDeliverer(opts: DelivererOptions): Deliverer {
     deliver(entry, recipients, openBody) {
       const p = deliver(entry, recipients, openBody);
       inFlight.add(p);
-      void p.finally(() => inFlight.delete(p));
+      // Not p.finally(): its promise would reject with p, unhandled, if a bug ever made p reject.
+      const forget = (): void => void inFlight.delete(p);
+      p.then(forget, forget);
       return p;
     },
     stats: () => pool.stats(),

@@ -42,10 +42,14 @@ export function runTransaction(pc: PooledConnection, envelope: TransactionEnvelo
   const conn = pc.connection;
   return new Promise<TransactionResult>((resolve) => {
     let done = false;
+    let body: Readable | null = null;
     const finish = (result: TransactionResult): void => {
       if (done) return;
       done = true;
       conn.removeListener('end', onEnd);
+      // nodemailer leaves the body unread when it stops before DATA without a server reply (a
+      // message over the peer's SIZE, a dead session): its file would stay open until the relay stops.
+      body?.destroy();
       resolve(result);
     };
     const failAll = (error: unknown, release: ReleaseState, answered: boolean): void => {
@@ -58,7 +62,6 @@ export function runTransaction(pc: PooledConnection, envelope: TransactionEnvelo
     };
     conn.once('end', onEnd);
 
-    let body: Readable;
     try {
       body = openBody();
     } catch (err) {

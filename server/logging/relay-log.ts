@@ -35,6 +35,8 @@ export interface RelayLogOptions {
   maxFiles?: number;
   /** Also echo lines to stdout (for `serve` in the foreground). */
   echo?: boolean;
+  /** Where echoed lines go (default process.stdout; tests pass their own). */
+  echoTo?: NodeJS.WritableStream;
   level?: 'info' | 'warn' | 'error';
 }
 
@@ -73,22 +75,38 @@ export function openRelayLog(opts: RelayLogOptions): RelayLog {
   // Each line is serialised once and handed to the file (SonicBoom buffers it) and, for `serve` in
   // the foreground, to stdout in batches: one write per event-loop turn instead of one per line.
   let echoBuffer: string[] = [];
+  let echo = !!opts.echo;
+  const echoTo = opts.echoTo ?? process.stdout;
+  if (echo) {
+    // stdout that went away (a closed pipe or terminal: EPIPE, EIO) would otherwise be an uncaught
+    // 'error' that ends the relay; the log file still has every line, so the echo just stops.
+    echoTo.on('error', (err: Error) => {
+      if (!echo) return;
+      echo = false;
+      echoBuffer = [];
+      process.stderr.write(`mailrelay: stopped echoing the log to stdout: ${err.message}\n`);
+    });
+  }
   const flushEcho = () => {
     if (echoBuffer.length === 0) return;
     const chunk = echoBuffer.join('');
     echoBuffer = [];
-    process.stdout.write(chunk);
+    if (echo) echoTo.write(chunk);
   };
 
+  // Runs unawaited from event(): it must never reject (an unhandled rejection ends the process). No
+  // flushSync before the rename: writes in flight land in the renamed file, reopen() waits for them,
+  // and flushSync would retry a failing write (ENOSPC) forever with the event loop blocked.
   async function rotate(): Promise<void> {
     rotating = true;
     try {
-      dest.flushSync();
       for (let i = maxFiles - 1; i >= 1; i--) await fs.rename(`${file}.${i}`, `${file}.${i + 1}`).catch(() => undefined);
       await fs.rename(file, `${file}.1`).catch(() => undefined);
-      await fs.rm(`${file}.${maxFiles + 1}`, { force: true });
+      await fs.rm(`${file}.${maxFiles + 1}`, { force: true }).catch(() => undefined);
       dest.reopen();
       written = 0;
+    } catch (err) {
+      process.stderr.write(`mailrelay: cannot rotate ${file}: ${(err as Error).message}\n`);
     } finally {
       rotating = false;
     }
@@ -102,7 +120,7 @@ export function openRelayLog(opts: RelayLogOptions): RelayLog {
       const line = { time: Date.now(), level, event: name, ...fields };
       const text = JSON.stringify(line) + '\n';
       dest.write(text);
-      if (opts.echo) {
+      if (echo) {
         if (echoBuffer.length === 0) setImmediate(flushEcho);
         echoBuffer.push(text);
       }

@@ -55,6 +55,11 @@ export class ClientCounters {
     return n;
   }
 
+  /** How many are open for `key` now (0 when none). */
+  gauge(key: string): number {
+    return this.gauges.get(key) ?? 0;
+  }
+
   release(key: string): void {
     const n = (this.gauges.get(key) ?? 0) - 1;
     if (n > 0) this.gauges.set(key, n);

@@ -24,14 +24,23 @@ export type RecipientClass =
   | { kind: 'local' }
   | { kind: 'remote' };
 
+/**
+ * A configured domain in the form parseAddress gives recipient domains: lower case, ASCII, without
+ * the root dot the schema allows ("example.com." would otherwise match no address at all, and the
+ * policy would disagree with routing, which drops the dot).
+ */
+function configuredDomain(domain: string): string {
+  return toAsciiDomain(domain.trim().toLowerCase().replace(/\.$/, ''));
+}
+
 /** The relay's own domains: they have no mailboxes, only postmaster@ / mailer-daemon@. */
 export function localDomains(config: RelayConfig): Set<string> {
   const p = config.general.profile;
-  return new Set([p.domain, ...p.additionalDomains, p.hostname].map((d) => toAsciiDomain(d.toLowerCase())));
+  return new Set([p.domain, ...p.additionalDomains, p.hostname].map(configuredDomain));
 }
 
 export function relayDomainSet(config: RelayConfig): Set<string> {
-  return new Set(config.relayControl.relayDomains.map((d) => toAsciiDomain(d.domain.toLowerCase())));
+  return new Set(config.relayControl.relayDomains.map((d) => configuredDomain(d.domain)));
 }
 
 export function classifyRecipient(addr: ParsedAddress, locals: Set<string>, relayDomains: Set<string>): RecipientClass {

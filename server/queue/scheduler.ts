@@ -26,7 +26,9 @@ export type BounceReason = 'failed' | 'expired' | 'admin';
 
 /**
  * Queue a DSN for `failed` (their lastReply says why). Awaited before the message's state is saved or
- * it is removed, so a crash in between repeats the bounce rather than losing it.
+ * it is removed, so a crash in between repeats the bounce rather than losing it. When it rejects (the
+ * DSN could not be queued, e.g. disk full) the recipients stay queued and bounce again on a later
+ * attempt, so the sender still hears of it.
  */
 export type BounceHandler = (entry: QueueEntry, failed: RecipientState[], reason: BounceReason) => void | Promise<void>;
 
@@ -185,16 +187,24 @@ export class Scheduler {
     return work.length;
   }
 
-  /** Bounce every pending recipient now (reason "admin"), then remove the messages. Returns how many. */
+  /**
+   * Bounce every pending recipient now (reason "admin"), then remove the messages. Returns how many
+   * were bounced: not those gone meanwhile, nor those whose DSN could not be queued (they stay).
+   */
   async bounce(ids: Iterable<string>): Promise<number> {
     const work: Array<Promise<void>> = [];
+    let bounced = 0;
     for (const id of new Set(ids)) {
       if (!this.spool.has(id)) continue;
       this.due.cancel(id);
-      work.push(this.exclusive(id, () => this.bounceNow(id)));
+      work.push(
+        this.exclusive(id, async () => {
+          if (await this.bounceNow(id)) bounced++;
+        }),
+      );
     }
     await Promise.all(work);
-    return work.length;
+    return bounced;
   }
 
   /** A new `queue` config: the schedule applies from the next deferral, the cap at once. */
@@ -349,49 +359,71 @@ export class Scheduler {
       for (const st of rest) apply(st, { outcome: 'deferred', code: null, enhanced: '4.3.0', reply: 'no result from delivery', nextHop: '', durationMs: 0 });
     }
 
-    const stillPending = recipients.filter(isPending);
     await this.spool.updateState(id, { recipients, attempts: rounds, nextAttemptAt }, { persist: false });
-    if (failed.length) await this.notifyBounce(entry, failed, 'failed');
-    if (expired.length) await this.notifyBounce(entry, expired, 'expired');
+    const unreported: RecipientState[] = [];
+    if (failed.length && !(await this.notifyBounce(entry, failed, 'failed'))) unreported.push(...failed);
+    if (expired.length && !(await this.notifyBounce(entry, expired, 'expired'))) unreported.push(...expired);
+    const patch: Partial<EntryState> = {};
+    if (unreported.length) {
+      // Without its DSN a bounce would be lost: keep these recipients queued. The next round bounces
+      // them again (5xx again, or still expired) and retries the DSN — after a retry step, not at the
+      // expiry time, which has passed and would make the message due at once, over and over.
+      for (const st of unreported) st.status = 'deferred';
+      patch.recipients = recipients;
+      patch.nextAttemptAt = t + retryDelayMs(this.delays, rounds);
+      this.log?.event('error', { what: 'dsn', id, msg: `recipients ${unreported.map((r) => r.address).join(', ')} stay queued until their bounce can be queued` }, 'error');
+    }
+    const stillPending = recipients.filter(isPending);
     if (stillPending.length === 0) {
       await this.spool.remove(id);
       return;
     }
-    const patch: Partial<EntryState> = {};
     const warnHours = this.config.delayWarningHours;
     if (!entry.delayWarned && warnHours !== null && t - env.receivedAt >= warnHours * HOUR_MS) {
-      await this.notify(() => this.onDelayWarning?.(entry, stillPending), id, 'delay warning');
-      patch.delayWarned = true;
+      // A warning that could not be queued is tried again after the next round.
+      if (await this.notify(() => this.onDelayWarning?.(entry, stillPending), id, 'delay warning')) patch.delayWarned = true;
     }
     await this.spool.updateState(id, patch);
   }
 
-  private async bounceNow(id: string): Promise<void> {
+  /** True when the message was bounced and removed; false when it was gone or its DSN could not be queued. */
+  private async bounceNow(id: string): Promise<boolean> {
     const entry = this.spool.get(id);
-    if (!entry) return;
+    if (!entry) return false;
     const t = this.clock.now();
+    const before = entry.recipients;
     const recipients = entry.recipients.map((r) => ({ ...r }));
     const targets = recipients.filter(isPending);
     for (const st of targets) {
       st.status = 'bounced';
       st.lastReply = 'bounced by the administrator';
-      this.log?.event('bounced', { id, rcpt: st.address, nextHop: st.nextHop, reply: st.lastReply, reason: 'admin', delayMs: t - entry.envelope.receivedAt }, 'warn');
     }
     await this.spool.updateState(id, { recipients }, { persist: false });
-    if (targets.length) await this.notifyBounce(entry, targets, 'admin');
+    if (targets.length && !(await this.notifyBounce(entry, targets, 'admin'))) {
+      // The message stays as it was rather than vanish without its bounce.
+      await this.spool.updateState(id, { recipients: before }, { persist: false });
+      this.log?.event('error', { what: 'dsn', id, msg: 'not bounced: its bounce could not be queued; the message stays in the queue' }, 'error');
+      return false;
+    }
+    for (const st of targets) {
+      this.log?.event('bounced', { id, rcpt: st.address, nextHop: st.nextHop, reply: st.lastReply, reason: 'admin', delayMs: t - entry.envelope.receivedAt }, 'warn');
+    }
     await this.spool.remove(id);
+    return true;
   }
 
-  private notifyBounce(entry: QueueEntry, failed: RecipientState[], reason: BounceReason): Promise<void> {
+  private notifyBounce(entry: QueueEntry, failed: RecipientState[], reason: BounceReason): Promise<boolean> {
     return this.notify(() => this.onBounce?.(entry, failed, reason), entry.envelope.id, `bounce (${reason})`);
   }
 
-  // A DSN that cannot be queued (e.g. disk full) is logged; the message's own state still moves on.
-  private async notify(fn: () => void | Promise<void>, id: string, what: string): Promise<void> {
+  /** Run a DSN handler; false (and an error line) when it could not queue the DSN, e.g. disk full. */
+  private async notify(fn: () => void | Promise<void>, id: string, what: string): Promise<boolean> {
     try {
       await fn();
+      return true;
     } catch (err) {
       this.log?.event('error', { what: 'dsn', id, msg: `${what} could not be queued: ${err instanceof Error ? err.message : String(err)}` }, 'error');
+      return false;
     }
   }
 

@@ -45,7 +45,11 @@ export function createMailFlow(opts: MailFlowOptions): MailFlow {
       log.event('dsn', { id: entry.envelope.id, kind, reason, sent: false, why: 'no one to report to (null sender and no external postmaster)' }, 'warn');
       return;
     }
-    const originalHeaders = await readHeaderBlock(spool.openBody(entry.envelope.id));
+    // A message file that cannot be read (gone, damaged) must not cost the report: it goes without the headers.
+    const originalHeaders = await (async () => readHeaderBlock(spool.openBody(entry.envelope.id)))().catch((err: unknown) => {
+      log.event('error', { what: 'dsn', id: entry.envelope.id, msg: `original headers not readable: ${err instanceof Error ? err.message : String(err)}` }, 'warn');
+      return Buffer.alloc(0);
+    });
     const willRetryUntil = entry.envelope.receivedAt + config.queue.maxLifetimeHours * 3_600_000;
     const dsn = composeDsn({
       entry,
@@ -80,9 +84,10 @@ export function createMailFlow(opts: MailFlowOptions): MailFlow {
       for (const r of results) if (r.outcome !== 'failed') opts.count?.(r.outcome);
       return results;
     },
-    onBounce: (entry, failed, reason: BounceReason) => {
+    onBounce: async (entry, failed, reason: BounceReason) => {
+      await queueDsn(entry, failed, 'failure', reason);
+      // Counted once the bounce is final: one whose DSN could not be queued is tried (and counted) again.
       opts.count?.('bounced', failed.length);
-      return queueDsn(entry, failed, 'failure', reason);
     },
     onDelayWarning: (entry, pending) => queueDsn(entry, pending, 'delay', 'delay-warning'),
   });

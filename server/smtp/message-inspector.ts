@@ -1,7 +1,9 @@
 /**
  * Looks at a message while it streams to the spool, without holding it in memory: counts Received
  * headers (hop limit), spots auto-forward markers, and — only when an attachment limit is set —
- * measures each MIME part with mailsplit. The bytes pass through unchanged.
+ * measures each MIME part with mailsplit. The bytes pass through unchanged, up to the message size
+ * limit: past it nothing more is passed on (the message is refused at the end anyway), so a client
+ * cannot fill the spool's disk with one endless DATA.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { Splitter } from 'mailsplit';
@@ -14,6 +16,8 @@ export interface InspectionResult {
   /** The first attachment over the limit. */
   oversizeAttachment: { name: string; bytes: number } | null;
   headerBytes: number;
+  /** More bytes came than the size limit allows (the rest was not passed on). */
+  sizeExceeded: boolean;
 }
 
 const AUTO_FORWARD_HEADERS = ['resent-from', 'resent-sender', 'x-forwarded-to', 'x-forwarded-for', 'x-ms-exchange-inbox-rules-loop', 'x-mailfwdby'];
@@ -25,14 +29,25 @@ export class MessageInspector extends Transform {
   private headDone = false;
   private splitter: Splitter | null = null;
   private currentPart: { name: string; bytes: number; base64: boolean } | null = null;
-  readonly result: InspectionResult = { receivedCount: 0, autoForwardMarker: null, oversizeAttachment: null, headerBytes: 0 };
+  private bytes = 0;
+  readonly result: InspectionResult = { receivedCount: 0, autoForwardMarker: null, oversizeAttachment: null, headerBytes: 0, sizeExceeded: false };
 
-  constructor(private readonly attachmentLimitBytes: number | null) {
+  /** `maxBytes`: the message size limit (null: none). */
+  constructor(
+    private readonly attachmentLimitBytes: number | null,
+    private readonly maxBytes: number | null = null,
+  ) {
     super();
     if (attachmentLimitBytes !== null) this.startSplitter(attachmentLimitBytes);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (this.result.sizeExceeded) return cb();
+    this.bytes += chunk.length;
+    if (this.maxBytes !== null && this.bytes > this.maxBytes) {
+      this.result.sizeExceeded = true;
+      return cb();
+    }
     if (!this.headDone) this.scanHead(chunk);
     if (this.splitter) this.splitter.write(chunk);
     cb(null, chunk);
@@ -40,9 +55,18 @@ export class MessageInspector extends Transform {
 
   override _flush(cb: TransformCallback): void {
     if (!this.headDone) this.finishHead(this.head);
-    if (!this.splitter) return cb();
-    this.splitter.once('end', () => cb());
-    this.splitter.end();
+    const splitter = this.splitter;
+    if (!splitter) return cb();
+    // A splitter that fails now (or failed before) never emits 'end', only 'close'.
+    let called = false;
+    const done = (): void => {
+      if (called) return;
+      called = true;
+      cb();
+    };
+    splitter.once('end', done);
+    splitter.once('close', done);
+    splitter.end();
   }
 
   private scanHead(chunk: Buffer): void {
@@ -83,8 +107,14 @@ export class MessageInspector extends Transform {
       }
     });
     splitter.on('end', () => this.closePart(limit));
-    // A MIME structure mailsplit cannot follow is not our business to reject: the limit is then unenforced for it.
-    splitter.on('error', () => this.splitter?.removeAllListeners('data'));
+    // A MIME structure mailsplit cannot follow (too many parts, a huge part header) is not our business
+    // to reject: the limit is then unenforced for it. The failed splitter is dropped, so nothing writes
+    // to it any more and the end of the message does not wait for an 'end' it will never emit.
+    splitter.on('error', () => {
+      splitter.removeAllListeners('data');
+      if (this.splitter === splitter) this.splitter = null;
+      this.currentPart = null;
+    });
     this.splitter = splitter;
   }
 

@@ -11,7 +11,7 @@ import type { RelayLog } from '../logging/relay-log.ts';
 import type { Envelope, QueueEntry } from '../queue/types.ts';
 import { parseAddress } from '../policy/address.ts';
 import { PIPELINING_GREETING_DELAY_MS, unauthorizedPipelining } from '../policy/advanced-policy.ts';
-import { checkAuthThrottle, recordAuthFailure } from '../policy/auth-throttle.ts';
+import { beginAuthAttempt, checkAuthThrottle, recordAuthFailure } from '../policy/auth-throttle.ts';
 import { ClientCounters } from '../policy/client-counters.ts';
 import { checkErrorLimit, connectionsKey, isProtocolError } from '../policy/connection-policy.ts';
 import { CompiledLists } from '../policy/lists.ts';
@@ -218,6 +218,13 @@ export function createSessionHandlers(deps: SessionDeps) {
         case 'MAIL':
         case 'RCPT':
         case 'DATA': {
+          // A declared SIZE over the limit: smtp-server would answer 552 itself, without 5.3.4 and unlogged.
+          const declared = info.verb === 'MAIL' ? /\sSIZE=(\d{1,20})(?:\s|$)/i.exec(info.line) : null;
+          const limit = Math.floor(c.config.general.profile.maxMessageSizeMB * 1024 * 1024);
+          if (declared && Number(declared[1]) > limit) {
+            const text = `Message size exceeds the limit of ${c.config.general.profile.maxMessageSizeMB} MB`;
+            return refuseCommand(session, 'mail', { ok: false, action: 'reject', code: 552, enhanced: '5.3.4', text, rule: 'max-message-size' }, { size: Number(declared[1]) });
+          }
           if (info.heloGiven) return PROCEED;
           const v = checkMissingHelo(f, c.config);
           if (!v.ok) return refuseCommand(session, info.verb === 'MAIL' ? 'mail' : info.verb.toLowerCase(), v);
@@ -276,8 +283,10 @@ export function createSessionHandlers(deps: SessionDeps) {
       // Checked again here: another session of the same client may have used up the attempts meanwhile.
       const throttle = checkAuthThrottle(f.ip, settings, counters);
       if (!throttle.ok) return callback(refuse(session, 'auth', throttle, { user: username.slice(0, 255) }));
+      const endAttempt = beginAuthAttempt(f.ip, counters);
       deps.verifyUser(username, auth.password ?? '').then(
         (ok) => {
+          endAttempt();
           deps.log.event('auth', { client: f.ip, session: session.id, user: username.slice(0, 255), method: auth.method, success: ok });
           if (!ok) {
             const { failures, throttled } = recordAuthFailure(f.ip, settings, counters);
@@ -291,7 +300,10 @@ export function createSessionHandlers(deps: SessionDeps) {
           f.user = username;
           callback(null, { user: username });
         },
-        (err: Error) => callback(refuse(session, 'auth', { code: 454, enhanced: '4.7.0', text: `Temporary authentication failure: ${err.message}`, rule: 'auth' })),
+        (err: Error) => {
+          endAttempt();
+          callback(refuse(session, 'auth', { code: 454, enhanced: '4.7.0', text: `Temporary authentication failure: ${err.message}`, rule: 'auth' }));
+        },
       );
     },
 
@@ -370,7 +382,8 @@ export function createSessionHandlers(deps: SessionDeps) {
   async function receiveMessage(stream: SMTPServerDataStream, session: SMTPServerSession, envelope: Envelope, c: CompiledConfig): Promise<string> {
     const profile = c.config.general.profile;
     const limitMb = profile.attachmentSizeLimitMB;
-    const inspector = new MessageInspector(limitMb === null ? null : Math.floor(limitMb * 1024 * 1024));
+    // The same limit smtp-server measures `stream.sizeExceeded` against (smtp-listeners.ts, `size`).
+    const inspector = new MessageInspector(limitMb === null ? null : Math.floor(limitMb * 1024 * 1024), Math.floor(profile.maxMessageSizeMB * 1024 * 1024));
     let writer: MessageWriter;
     try {
       writer = deps.createWriter(envelope);
@@ -402,7 +415,7 @@ export function createSessionHandlers(deps: SessionDeps) {
       await endOf(stream);
       throw spoolRefusal(session, err);
     }
-    const verdict = checkEndOfData({ sizeExceeded: !!stream.sizeExceeded, inspection: inspector.result, recipients: envelope.recipients }, c.config, (rcpt) => {
+    const verdict = checkEndOfData({ sizeExceeded: !!stream.sizeExceeded || inspector.result.sizeExceeded, inspection: inspector.result, recipients: envelope.recipients }, c.config, (rcpt) => {
       const p = parseAddress(rcpt);
       return p.ok && classifyRecipient(p.address, c.locals, c.relayDomains).kind === 'remote';
     });
@@ -459,10 +472,12 @@ function tlsInfo(session: SMTPServerSession): { protocol: string; cipher: string
   return { protocol: t.version ?? 'TLS', cipher: t.standardName ?? t.name ?? 'unknown' };
 }
 
+/** The body stream is done: ended, or cut off (a client that went away mid-DATA leaves no 'end'). */
 function endOf(stream: SMTPServerDataStream): Promise<void> {
   return new Promise((resolve) => {
-    if (stream.readableEnded) return resolve();
+    if (stream.readableEnded || stream.destroyed) return resolve();
     stream.once('end', resolve);
+    stream.once('close', resolve);
     stream.once('error', () => resolve());
   });
 }

@@ -185,7 +185,8 @@ function instrument(connection: SMTPConnection, handlers: Handlers): void {
     } catch {
       decision = { action: 'reply', code: 451, text: '4.3.0 Internal error while checking the command', close: false };
     }
-    if (decision instanceof Promise) void decision.then(apply);
+    // An exception in apply would otherwise be an unhandled rejection, which ends the process.
+    if (decision instanceof Promise) decision.then(apply).catch(() => connection.close());
     else apply(decision);
   };
   connection._onCommand = handle;

@@ -173,6 +173,22 @@ describe('SMTP AUTH without requireTls, bad AUTH input', () => {
   });
 });
 
+describe('AUTH brute force over parallel connections', () => {
+  beforeAll(() => reload(config({ ...AUTH_ON, requireTls: false, maxFailures: 3, failureWindowSeconds: 60 })));
+
+  it('checks no more guesses than maxFailures when one client sends AUTH on many connections at once', async () => {
+    const conns = await Promise.all(Array.from({ length: 12 }, () => dial(70)));
+    for (const d of conns) await d.command('EHLO client.test');
+    // All at once: an unknown user costs a full scrypt, so the checks overlap.
+    for (const [i, d] of conns.entries()) d.write(`AUTH PLAIN ${b64(`\0nobody-${i}\0guess-${i}`)}\r\n`);
+    const replies = await Promise.all(conns.map((d) => d.reply()));
+    const checked = replies.filter((r) => r.code === 535);
+    expect(checked.length).toBeGreaterThan(0);
+    expect(checked.length).toBeLessThanOrEqual(3);
+    expect(replies.filter((r) => r.code !== 535).every((r) => /^454 4\.7\.0 Too many failed authentication attempts/.test(r.line))).toBe(true);
+  });
+});
+
 describe('AUTH off, skipForLocalNetwork', () => {
   it('with AUTH off: not offered, refused with 503 5.5.1, and untrusted clients cannot relay', async () => {
     await reload(config({ enabled: false }));

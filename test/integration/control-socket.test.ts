@@ -375,6 +375,29 @@ describe('control socket: hostile input', () => {
     expect(await r.next()).toMatchObject({ id: 6, result: { hostname: 'test-host' } });
   });
 
+  it('runs a burst of pipelined requests a few at a time, giving the event loop a turn in between', async () => {
+    const r = await rawAuthenticated();
+    const status = h.api.status;
+    let calls = 0;
+    let startedBeforeYield = -1;
+    h.api.status = async (params) => {
+      // The first call asks when the event loop next gets a turn: how many had started by then?
+      if (calls++ === 0) setImmediate(() => (startedBeforeYield = calls));
+      return status.call(h.api, params);
+    };
+    try {
+      // 200 requests in one write: one chunk for the server, far more than may run at once.
+      r.socket.write(Array.from({ length: 200 }, (_, i) => `${JSON.stringify({ jsonrpc: '2.0', id: 100 + i, method: 'status' })}\n`).join(''));
+      const ids = new Set<unknown>();
+      for (let i = 0; i < 200; i++) ids.add((await r.next()).id);
+      expect(ids.size).toBe(200);
+      expect(startedBeforeYield).toBeGreaterThan(0);
+      expect(startedBeforeYield).toBeLessThanOrEqual(16);
+    } finally {
+      h.api.status = status;
+    }
+  });
+
   it('survives 2 000 connections at once: over the cap they are refused, a good client keeps working', async () => {
     const before = await goodClient();
     const results = await Promise.all(

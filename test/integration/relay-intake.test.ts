@@ -4,8 +4,11 @@
  * answered with the codes of SPEC §1.3.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { startRelayProcess, type RelayProcess } from '../support/relay-process.ts';
+import { openDialog } from '../support/smtp-dialog.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { swaks } from '../support/swaks.ts';
 
@@ -86,6 +89,19 @@ describe('relay intake (real relay process, real relay host)', () => {
     expect(err?.response).toMatch(/5\.3\.4/);
   });
 
+  it('refuses a declared SIZE over the limit at MAIL FROM with 552 5.3.4, and logs it', async () => {
+    const d = await openDialog({ port: relay.port });
+    try {
+      await d.reply();
+      await d.command('EHLO client.test.example');
+      expect((await d.command('MAIL FROM:<a@corp.example> SIZE=10000000')).line).toMatch(/^552 5\.3\.4 Message size exceeds the limit of 0\.05 MB/);
+      expect((await d.command('MAIL FROM:<a@corp.example> SIZE=1000')).code).toBe(250);
+    } finally {
+      d.close();
+    }
+    expect(await relay.waitForLine((l) => l.event === 'reject' && l.rule === 'max-message-size' && l.stage === 'mail')).toMatchObject({ reply: expect.stringMatching(/^552 5\.3\.4/), size: 10000000 });
+  });
+
   it('refuses too many hops with 554 5.4.6', async () => {
     const received = Array.from({ length: 6 }, (_, i) => `Received: from hop${i}.example by hop${i + 1}.example; Sat, 28 Nov 2026 10:00:00 +0000`);
     const err = await transport()
@@ -107,6 +123,16 @@ describe('relay intake (real relay process, real relay host)', () => {
       .then(() => null, (e: Error & { responseCode?: number; response?: string }) => e);
     expect(err?.responseCode).toBe(552);
     expect(err?.response).toMatch(/5\.3\.4 Attachment "report\.pdf" exceeds/);
+  });
+
+  it('answers a message whose MIME structure the attachment check cannot follow, and leaves no temp file', async () => {
+    // More parts than mailsplit follows (1000): its error once left the session without a reply.
+    let raw = 'Subject: many parts\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n';
+    for (let i = 0; i < 1100; i++) raw += '--b\r\nContent-Type: text/plain\r\n\r\nx\r\n';
+    raw += '--b--\r\n';
+    const info = await transport().sendMail({ envelope: { from: 'a@corp.example', to: ['b@far.example'] }, raw });
+    expect(info.response).toMatch(/^250 2\.0\.0 Ok: queued as /);
+    expect(readdirSync(path.join(relay.dataDir, 'queue', 'tmp'))).toEqual([]);
   });
 
   it('refuses auto-forwarded mail to external recipients with 550 5.7.1', async () => {

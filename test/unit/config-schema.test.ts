@@ -20,6 +20,8 @@ describe('config schema', () => {
       expect(r.config.general.profile.hostname).toBe('relay.example.com');
       expect(r.config.general.profile.maxRecipientsPerMessage).toBe(100);
       expect(r.config.queue.retrySchedule.length).toBeGreaterThan(0);
+      // The greeting is "220 <hostname> ESMTP <banner>": the default banner must not say ESMTP again.
+      expect(r.config.general.profile.banner).not.toMatch(/ESMTP/);
     }
   });
 
@@ -31,6 +33,9 @@ describe('config schema', () => {
     [{ relayControl: { trustedNetworks: [{ name: 'x', network: '10.0.0.0/33' }] } }, 'relayControl.trustedNetworks[0].network'],
     [{ relayControl: { relayDomains: [{ name: 'x', domain: 'a.example', nextHop: 'host:99999' }] } }, 'relayControl.relayDomains[0].nextHop'],
     [{ dns: { external: ['dns.example'] } }, 'dns.external[0]'],
+    // Shorthand IPv4 forms that ipaddr.js takes but node:dns does not (they crashed the relay at its first connection).
+    [{ dns: { external: ['127.1'] } }, 'dns.external[0]'],
+    [{ dns: { internal: ['0x7f000001:53'] } }, 'dns.internal[0]'],
     [{ queue: { retrySchedule: ['5 minutes'] } }, 'queue.retrySchedule[0]'],
     [{ security: { lists: [{ name: 'r', type: 'allow', action: 'reject', criterion: 'helo', value: 'x' }] } }, 'security.lists[0].action'],
     [{ listeners: [{ port: 25 }, { port: 25 }] }, 'listeners[1].port'],

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../server/config/config-file.ts';
 import type { RelayConfig } from '../../server/config/schema.ts';
@@ -84,5 +85,19 @@ describe('config as the control API shows and takes it', () => {
     expect(configRevision(a)).toBe(configRevision(b));
     b.general.profile.banner = 'changed';
     expect(configRevision(a)).not.toBe(configRevision(b));
+  });
+
+  it('gives a revision that follows a password change but cannot be used to test password guesses', () => {
+    const withPassword = (password: string) => {
+      const c = defaultConfig();
+      c.delivery.relayHost = { host: 'smtp.example.com', port: 587, security: 'starttls', username: 'relay', password, verifyCertificate: true };
+      return c;
+    };
+    const real = withPassword('hunter2');
+    expect(configRevision(real)).not.toBe(configRevision(withPassword('other')));
+    // A reader knows everything but the password (config.get); a guess hashed the obvious way must not match.
+    const guess = createHash('sha256').update(JSON.stringify(withPassword('hunter2'))).digest('hex');
+    expect(guess.startsWith(configRevision(real))).toBe(false);
+    expect(JSON.stringify(redactConfig(real))).not.toContain('hunter2');
   });
 });

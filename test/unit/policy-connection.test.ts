@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { relayConfigSchema, type RelayConfigInput } from '../../server/config/schema.ts';
-import { authFailuresKey, checkAuthThrottle, recordAuthFailure } from '../../server/policy/auth-throttle.ts';
+import { authFailuresKey, beginAuthAttempt, checkAuthThrottle, recordAuthFailure } from '../../server/policy/auth-throttle.ts';
 import { ClientCounters } from '../../server/policy/client-counters.ts';
 import {
   checkClientName,
@@ -163,5 +163,27 @@ describe('AUTH brute-force throttle', () => {
     c.advance(1000);
     expect(checkAuthThrottle('192.0.2.1', auth, counters).ok).toBe(true);
     expect(counters.count(authFailuresKey('192.0.2.1'))).toBe(0);
+  });
+
+  it('counts logins still being checked, so parallel sessions cannot get more guesses checked than the limit', () => {
+    const counters = new ClientCounters();
+    const auth = relayConfigSchema.parse({ general: { auth: { enabled: true, maxFailures: 3, failureWindowSeconds: 60 } } }).general.auth;
+    const started: Array<() => void> = [];
+    // 20 connections of one client send AUTH at once: only as many as the limit get checked.
+    for (let i = 0; i < 20; i++) if (checkAuthThrottle('192.0.2.1', auth, counters).ok) started.push(beginAuthAttempt('192.0.2.1', counters));
+    expect(started).toHaveLength(3);
+    expect(checkAuthThrottle('192.0.2.2', auth, counters).ok).toBe(true); // per client
+    // A check that ends without a failure (a good password) gives its place back; ending twice is harmless.
+    started[0]!();
+    started[0]!();
+    expect(checkAuthThrottle('192.0.2.1', auth, counters).ok).toBe(true);
+    for (const end of started.slice(1)) {
+      end();
+      recordAuthFailure('192.0.2.1', auth, counters);
+    }
+    expect(checkAuthThrottle('192.0.2.1', auth, counters).ok).toBe(true);
+    recordAuthFailure('192.0.2.1', auth, counters);
+    expect(checkAuthThrottle('192.0.2.1', auth, counters).ok).toBe(false);
+    expect(counters.gauge('auth-pending:192.0.2.1')).toBe(0);
   });
 });

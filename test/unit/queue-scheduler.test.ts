@@ -77,6 +77,8 @@ const log = { event: (name: string, fields: Record<string, unknown>): void => vo
 let bounces: Array<{ id: string; reason: BounceReason; rcpts: string[]; replies: Array<string | null>; stillQueued: boolean }>;
 let warnings: Array<{ id: string; rcpts: string[] }>;
 let sched: Scheduler | undefined;
+/** The next this many bounces fail to be queued (as with a full disk). */
+let failingBounces = 0;
 
 beforeEach(async () => {
   tmp = makeTempDir('relaydesk-sched-');
@@ -85,6 +87,7 @@ beforeEach(async () => {
   logged = [];
   bounces = [];
   warnings = [];
+  failingBounces = 0;
 });
 afterEach(async () => {
   await sched?.stop(1000);
@@ -100,6 +103,10 @@ function makeScheduler(deliver: DeliverFn, over: Partial<QueueConfig> = {}): Sch
     clock,
     log,
     onBounce: (entry: QueueEntry, failed: RecipientState[], reason: BounceReason) => {
+      if (failingBounces > 0) {
+        failingBounces--;
+        throw new Error('ENOSPC: no space left on device');
+      }
       // Still queued while the bounce is being queued: a crash now repeats the bounce instead of losing it.
       bounces.push({ id: entry.envelope.id, reason, rcpts: failed.map((f) => f.address), replies: failed.map((f) => f.lastReply), stillQueued: spool.has(entry.envelope.id) });
     },
@@ -186,6 +193,41 @@ describe('Scheduler: attempts and results', () => {
     expect(deliver.calls.map((c) => c.at)).toEqual([0, 25 * MIN, 50 * MIN, 60 * MIN]);
     expect(bounces).toEqual([{ id: entry.envelope.id, reason: 'expired', rcpts: ['a@example.net', 'b@example.net'], replies: ['451 4.7.1 try again later', '451 4.7.1 try again later'], stillQueued: true }]);
     expect(logged.filter((l) => l.name === 'expired').map((l) => l.fields.rcpt)).toEqual(['a@example.net', 'b@example.net']);
+    expect(spool.size).toBe(0);
+  });
+
+  it('keeps a failed recipient queued when its bounce cannot be queued, and bounces it on the next round', async () => {
+    const deliver = scripted(() => 'failed');
+    const s = makeScheduler(deliver);
+    s.start();
+    failingBounces = 1;
+    const entry = await accept(['bad@example.net']);
+    s.enqueue(entry);
+    await s.whenIdle();
+    expect(bounces).toEqual([]);
+    expect(spool.get(entry.envelope.id)?.recipients.map((r) => r.status)).toEqual(['deferred']);
+    expect(JSON.parse(readFileSync(stateFile(entry.envelope.id), 'utf8')).recipients[0].status).toBe('deferred');
+    expect(logged.some((l) => l.name === 'error' && l.fields.what === 'dsn')).toBe(true);
+    await clock.advance(5 * MIN, s);
+    expect(bounces.map((b) => [b.id, b.reason, b.rcpts])).toEqual([[entry.envelope.id, 'failed', ['bad@example.net']]]);
+    expect(spool.size).toBe(0);
+  });
+
+  it('keeps an expired message whose bounce cannot be queued, retrying after a step (not at once, over and over)', async () => {
+    const deliver = scripted(() => 'deferred');
+    const s = makeScheduler(deliver, { retrySchedule: ['25m'], maxLifetimeHours: 1 });
+    s.start();
+    const entry = await accept(['a@example.net']);
+    s.enqueue(entry);
+    await s.whenIdle();
+    failingBounces = 1;
+    await clock.advance(60 * MIN, s);
+    expect(deliver.calls.map((c) => c.at)).toEqual([0, 25 * MIN, 50 * MIN, 60 * MIN]);
+    expect(bounces).toEqual([]);
+    expect(spool.has(entry.envelope.id)).toBe(true);
+    await clock.advance(25 * MIN, s);
+    expect(deliver.calls.map((c) => c.at)).toEqual([0, 25 * MIN, 50 * MIN, 60 * MIN, 85 * MIN]);
+    expect(bounces.map((b) => b.reason)).toEqual(['expired']);
     expect(spool.size).toBe(0);
   });
 
@@ -380,6 +422,21 @@ describe('Scheduler: admin actions', () => {
     expect(spool.size).toBe(0);
     await clock.advance(HOUR, s);
     expect(deliver.calls).toHaveLength(1);
+  });
+
+  it('bounce leaves a message as it was when its bounce cannot be queued, and does not count it', async () => {
+    const deliver = scripted(() => 'deferred');
+    const s = makeScheduler(deliver);
+    s.start();
+    const e = await accept(['wait@example.net']);
+    s.enqueue(e);
+    await s.whenIdle();
+    failingBounces = 1;
+    expect(await s.bounce([e.envelope.id])).toBe(0);
+    expect(spool.get(e.envelope.id)?.recipients.map((r) => [r.status, r.lastReply])).toEqual([['deferred', '451 4.7.1 try again later']]);
+    expect(logged.filter((l) => l.name === 'bounced')).toEqual([]);
+    expect(await s.bounce([e.envelope.id])).toBe(1);
+    expect(spool.size).toBe(0);
   });
 
   it('stop waits for attempts in flight, then starts nothing new', async () => {

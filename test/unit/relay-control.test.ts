@@ -31,6 +31,17 @@ describe('relay control', () => {
     expect(verdict('USER@Inbound.Example', stranger)).toEqual({ ok: true });
   });
 
+  it('treats domains configured with a root dot like the same domains without it', () => {
+    const dotted = relayConfigSchema.parse({
+      general: { profile: { domain: 'corp.example.', hostname: 'relay.corp.example.' }, externalPostmasters: ['admin@elsewhere.example'] },
+      relayControl: { relayDomains: [{ name: 'Main', domain: 'Inbound.Example.', nextHop: '' }] },
+    });
+    expect(verdict('user@inbound.example', stranger, dotted)).toEqual({ ok: true });
+    expect(verdict('postmaster@corp.example', stranger, dotted)).toEqual({ ok: true });
+    expect(verdict('alice@corp.example', trusted, dotted)).toMatchObject({ ok: false, code: 550, enhanced: '5.1.1', rule: 'local-domain' });
+    expect(verdict('victim@far.example', stranger, dotted)).toMatchObject({ ok: false, code: 554, enhanced: '5.7.1' });
+  });
+
   it.each([
     'victim%far.example@inbound.example',
     'far.example!victim@inbound.example',

@@ -1,0 +1,72 @@
+/**
+ * The stream inspector between the SMTP data stream and the spool: it must always finish (a MIME
+ * structure mailsplit gives up on must not leave the session without a reply) and must not pass on
+ * more than the message size limit (a client must not be able to fill the disk with one DATA).
+ */
+import { describe, expect, it } from 'vitest';
+import { Readable, Writable } from 'node:stream';
+import { MessageInspector } from '../../server/smtp/message-inspector.ts';
+
+/** Pipe `chunks` through a fresh inspector; resolves with the bytes that came out and the result. */
+function inspect(chunks: Buffer[], attachmentLimit: number | null, maxBytes: number | null = null): Promise<{ out: number; inspector: MessageInspector }> {
+  const inspector = new MessageInspector(attachmentLimit, maxBytes);
+  let out = 0;
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      out += chunk.length;
+      cb();
+    },
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the inspector never finished')), 5000);
+    sink.on('finish', () => {
+      clearTimeout(timer);
+      resolve({ out, inspector });
+    });
+    inspector.on('error', reject);
+    Readable.from(chunks).pipe(inspector).pipe(sink);
+  });
+}
+
+function multipart(parts: number, partHeader = 'Content-Type: text/plain'): Buffer {
+  let body = 'Subject: t\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n';
+  for (let i = 0; i < parts; i++) body += `--b\r\n${partHeader}\r\n\r\nx\r\n`;
+  return Buffer.from(`${body}--b--\r\n`);
+}
+
+describe('message inspector', () => {
+  it('finishes a message with more MIME parts than mailsplit follows (limit then unenforced)', async () => {
+    const msg = multipart(1100);
+    const { out, inspector } = await inspect([msg], 1024);
+    expect(out).toBe(msg.length);
+    expect(inspector.result.oversizeAttachment).toBeNull();
+  });
+
+  it('finishes a message whose MIME part header is larger than mailsplit takes', async () => {
+    const msg = multipart(2, `Content-Type: text/plain\r\nX-Pad: ${'a'.repeat(300 * 1024)}`);
+    const { out } = await inspect([msg], 1024);
+    expect(out).toBe(msg.length);
+  });
+
+  it('still measures attachments of ordinary messages', async () => {
+    const big = Buffer.alloc(4096, 'a').toString();
+    const msg = Buffer.from(`Subject: t\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename="big.txt"\r\n\r\n${big}\r\n--b--\r\n`);
+    const { inspector } = await inspect([msg], 1024);
+    expect(inspector.result.oversizeAttachment?.name).toBe('big.txt');
+  });
+
+  it('passes nothing past the message size limit and says so', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    const head = Buffer.from('Subject: big\r\n\r\n');
+    const { out, inspector } = await inspect([head, ...Array.from({ length: 64 }, () => chunk)], null, 256 * 1024);
+    expect(inspector.result.sizeExceeded).toBe(true);
+    expect(out).toBeLessThanOrEqual(256 * 1024);
+  });
+
+  it('passes a message at the limit unchanged', async () => {
+    const msg = Buffer.concat([Buffer.from('Subject: t\r\n\r\n'), Buffer.alloc(1000, 'y')]);
+    const { out, inspector } = await inspect([msg], null, msg.length);
+    expect(inspector.result.sizeExceeded).toBe(false);
+    expect(out).toBe(msg.length);
+  });
+});
