@@ -114,6 +114,13 @@ function instrument(connection: SMTPConnection, handlers: Handlers): void {
       if (chunk && typeof chunk === 'object') arrival.set(chunk, replies);
       return write(chunk, ...rest);
     }) as typeof parser.write;
+    // A client without PIPELINING (HELO) must wait for the reply to the end of the message too: once
+    // DATA is accepted, the next command may only follow the 354 and the final reply.
+    const startDataMode = parser.startDataMode.bind(parser);
+    parser.startDataMode = ((...args: Parameters<typeof parser.startDataMode>) => {
+      if (connection.openingCommand !== 'EHLO') barrier = replies + 2;
+      return startDataMode(...args);
+    }) as typeof parser.startDataMode;
     const _write = parser._write.bind(parser);
     parser._write = (chunk, encoding, next) => {
       // Chunks the parser re-feeds itself (after DATA) are new buffers: they keep the arrival they came with.

@@ -407,6 +407,28 @@ describe('advanced and sender policy', () => {
     expect((await ok.command('Subject: piped\r\n\r\nx\r\n.')).line).toMatch(/^250 2\.0\.0 Ok: queued as/);
   });
 
+  it('rejects a command sent ahead of the reply to the end of the message without PIPELINING (HELO)', async () => {
+    const d = await dial(34);
+    expect((await d.reply(5000)).code).toBe(220);
+    expect((await d.command('HELO helo.good.test')).code).toBe(250);
+    expect((await d.command('MAIL FROM:<a@good.test>')).code).toBe(250);
+    expect((await d.command('RCPT TO:<b@inbound.test>')).code).toBe(250);
+    expect((await d.command('DATA')).code).toBe(354);
+    d.write('Subject: ahead\r\n\r\nx\r\n.\r\nMAIL FROM:<a@good.test>\r\n');
+    expect((await d.reply()).line).toMatch(/^250 2\.0\.0 Ok: queued as/);
+    expect((await d.reply()).line).toBe('554 5.5.0 Protocol error: improper use of SMTP command pipelining');
+    await d.closed;
+
+    // Waiting for the reply, as a HELO client must, is fine.
+    const ok = await dial(34);
+    expect((await ok.reply(5000)).code).toBe(220);
+    expect((await ok.command('HELO helo.good.test')).code).toBe(250);
+    for (const line of ['MAIL FROM:<a@good.test>', 'RCPT TO:<b@inbound.test>', 'DATA']) await ok.command(line);
+    expect((await ok.command('Subject: waited\r\n\r\nx\r\n.')).line).toMatch(/^250 2\.0\.0 Ok: queued as/);
+    expect((await ok.command('MAIL FROM:<a@good.test>')).code).toBe(250);
+    ok.close();
+  });
+
   it('does not delay or check trusted clients (bare HELO, no PTR)', async () => {
     const d = await dial(1, 'EHLO printer\r\n');
     expect((await d.reply()).code).toBe(220);
