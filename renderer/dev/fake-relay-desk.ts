@@ -147,7 +147,7 @@ export function createFakeRelayDesk(): RelayDeskApi & { dev: { bumpRevision(id: 
       case 'status':
         return ok({
           version: '0.1.0', protocol: 1, pid: 4242, startedAt: Date.now() - 18_000_000, uptimeSeconds: 18_000, hostname: 'relay', platform: 'linux',
-          nodeVersion: 'v20.20.2', dataDir: '/var/lib/mailrelay', configRevision: String(r.revision), listeners: [], queue: { active: 2, deferred: 14, held: 1, total: 17, oldestAgeSeconds: 5400 },
+          nodeVersion: 'v20.20.2', dataDir: '/var/lib/mailrelay', configRevision: String(r.revision), listeners: [], queue: { active: 2, deferred: 14, held: 1, total: 17, oldestAgeSeconds: 5400 }, activity: { smtpSessions: 0, deliveriesInFlight: 0, outboundConnections: 0, outboundBusy: 0, controlConnections: 1 },
         });
       case 'config.get':
         return ok({ config: structuredClone(r.config), revision: String(r.revision) });

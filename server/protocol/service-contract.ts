@@ -44,6 +44,20 @@ export const statusResult = z
     configRevision: revisionSchema,
     listeners: z.array(listenerStatus),
     queue: queueCounts,
+    /** What the relay is doing right now. */
+    activity: z
+      .object({
+        /** Open inbound SMTP sessions. */
+        smtpSessions: z.number().int().min(0),
+        /** Messages in a delivery attempt now. */
+        deliveriesInFlight: z.number().int().min(0),
+        /** Outbound SMTP connections: open (busy + idle, kept for reuse). */
+        outboundConnections: z.number().int().min(0),
+        outboundBusy: z.number().int().min(0),
+        /** Open control connections (this one included). */
+        controlConnections: z.number().int().min(0),
+      })
+      .strict(),
   })
   .strict();
 

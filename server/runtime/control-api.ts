@@ -15,7 +15,7 @@ import type { Relay } from './relay.ts';
 /** What the control API needs from the relay. */
 export type ControlledRelay = Pick<
   Relay,
-  'dataDir' | 'configFile' | 'log' | 'spool' | 'flow' | 'stats' | 'users' | 'config' | 'ports' | 'reload' | 'applyConfig' | 'requestStop' | 'startedAt'
+  'dataDir' | 'configFile' | 'log' | 'spool' | 'flow' | 'stats' | 'users' | 'config' | 'ports' | 'reload' | 'applyConfig' | 'requestStop' | 'startedAt' | 'activity'
 >;
 
 export interface RelayControlApiOptions {

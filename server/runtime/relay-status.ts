@@ -8,7 +8,7 @@ import type { QueueEntry } from '../queue/types.ts';
 import type { Relay } from './relay.ts';
 
 /** What `status` needs from the relay. */
-export type StatusHost = Pick<Relay, 'dataDir' | 'config' | 'ports' | 'spool' | 'startedAt'>;
+export type StatusHost = Pick<Relay, 'dataDir' | 'config' | 'ports' | 'spool' | 'startedAt' | 'activity'>;
 
 /** Messages per state and the age of the oldest one. */
 export function queueCounts(entries: Iterable<QueueEntry>, now: number): MethodResult<'status'>['queue'] {
@@ -48,5 +48,6 @@ export function relayStatus(relay: StatusHost, now = Date.now()): MethodResult<'
       };
     }),
     queue: queueCounts(relay.spool.entries(), now),
+    activity: relay.activity(),
   };
 }

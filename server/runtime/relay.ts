@@ -17,6 +17,7 @@ import { createMailFlow, type MailFlow } from './mail-flow.ts';
 import { Stats } from '../stats/stats.ts';
 import { UserStore } from '../users/user-store.ts';
 import { startControlServer, type ControlServer } from '../control/control-server.ts';
+import type { MethodResult } from '../protocol/index.ts';
 import { createRelayControlApi } from './control-api.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 
@@ -42,6 +43,8 @@ export interface Relay {
   /** Epoch ms of the start. */
   readonly startedAt: number;
   config(): RelayConfig;
+  /** Sessions, deliveries and connections right now (for `status`). */
+  activity(): MethodResult<'status'>['activity'];
   /** Bound ports by listener name (useful when a listener asked for port 0). */
   ports(): Record<string, number>;
   /** Re-read the config file and apply it without dropping established sessions. */
@@ -178,6 +181,18 @@ async function startLocked(opts: RelayOptions, dataDir: string, startedAt: numbe
     startedAt,
     config: () => config,
     ports: () => Object.fromEntries(listeners.map((l) => [l.listener.name, l.port])),
+    activity: () => {
+      const pool = flow.deliverer.stats();
+      let smtpSessions = 0;
+      for (const l of [...listeners, ...draining]) smtpSessions += l.server.connections.size;
+      return {
+        smtpSessions,
+        deliveriesInFlight: flow.scheduler.inFlight,
+        outboundConnections: pool.open,
+        outboundBusy: pool.busy,
+        controlConnections: control?.connections ?? 0,
+      };
+    },
     async reload() {
       const next = await loadConfigFile(configFile);
       await applyConfig(next);

@@ -4,6 +4,7 @@
  * SMTP sink for `test.send`. The last test stops the relay through the API.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalControl, type ControlClient } from '../../server/control/control-client.ts';
@@ -67,6 +68,19 @@ describe('control API of a running relay', () => {
     expect(s.queue.oldestAgeSeconds).toBeGreaterThanOrEqual(0);
     expect(s.startedAt).toBeGreaterThanOrEqual(startedAt);
     expect(s.configRevision).toBe((await client.call('config.get')).revision);
+    // this control connection is open; no SMTP session and no delivery is running
+    expect(s.activity).toMatchObject({ smtpSessions: 0, deliveriesInFlight: 0 });
+    expect(s.activity.controlConnections).toBeGreaterThanOrEqual(1);
+  });
+
+  it('status counts an open SMTP session', async () => {
+    const socket = net.connect(relay.port, '127.0.0.1');
+    try {
+      await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+      expect((await client.call('status')).activity.smtpSessions).toBe(1);
+    } finally {
+      socket.destroy();
+    }
   });
 
   it('config.get and config.validate', async () => {

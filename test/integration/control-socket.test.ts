@@ -91,6 +91,7 @@ async function makeApi(dir: string, log: RelayLog, stats: Stats): Promise<RelayC
       configRevision: configRevision(config),
       listeners: [{ name: 'smtp', host: '127.0.0.1', port: 2525, tls: 'starttls', listening: true, error: null }],
       queue: { active: 1, deferred: 0, held: 1, total: 2, oldestAgeSeconds: 60 },
+      activity: { smtpSessions: 0, deliveriesInFlight: 0, outboundConnections: 0, outboundBusy: 0, controlConnections: 1 },
     }),
     'config.get': async () => ({ config: redactConfig(config), revision: configRevision(config) }),
     'config.validate': async (p) => {

@@ -66,6 +66,7 @@ describe('DashboardPage', () => {
         configRevision: 'r',
         listeners: [{ name: 'smtp', host: '127.0.0.1', port: 2525, tls: 'starttls', listening: true, error: null }],
         queue: { active: 1, deferred: 4, held: 2, total: 7, oldestAgeSeconds: 5400 },
+        activity: { smtpSessions: 0, deliveriesInFlight: 0, outboundConnections: 0, outboundBusy: 0, controlConnections: 1 },
       }),
     );
     const counts = { received: 10, rejected: 3, delivered: 6, deferred: 4, bounced: 1 };
