@@ -195,6 +195,9 @@ async function startSystemd(client: Client, unit: string, nodeAbs: string, bundl
     'Restart=on-failure',
     'RestartSec=5',
     'StandardOutput=null',
+    // Explicitly: its default (inherit) would follow StandardOutput=null and lose the relay's stderr,
+    // which `deathReason` reads from the journal.
+    'StandardError=journal',
     '',
     '[Install]',
     'WantedBy=default.target',
@@ -242,7 +245,7 @@ async function verify(connection: SshConnection, client: Client, opts: InstallOp
 async function deathReason(client: Client, dataDir: string, service: 'systemd-user' | 'detached', unit: string): Promise<string | null> {
   const script =
     service === 'systemd-user'
-      ? `if systemctl --user is-active --quiet ${unit}; then exit 0; fi; journalctl --user -u ${unit} -n 5 --no-pager -o cat 2>/dev/null; exit 1`
+      ? `if systemctl --user is-active --quiet ${unit}; then exit 0; fi; journalctl --user -u ${unit} -n 5 --no-pager -q -o cat 2>/dev/null; exit 1`
       : `P=$(cat ${dataDir}/${DETACHED_PID_FILE} 2>/dev/null); if [ -n "$P" ] && kill -0 "$P" 2>/dev/null; then exit 0; fi; tail -n 5 ${dataDir}/${DETACHED_LOG_FILE} 2>/dev/null; exit 1`;
   const r = await execCommand(client, shCommand(script), 15_000);
   if (r.code === 0) return null;

@@ -24,6 +24,8 @@ export interface SshdOptions {
   /** keyboard-interactive through PAM (needs a PAM config; see `pamAvailable`). */
   kbdInteractive?: boolean;
   hostKeyType?: 'ed25519' | 'ecdsa' | 'rsa';
+  /** Extra sshd_config lines, appended as they are (e.g. `SetEnv PATH=…`). */
+  extraConfig?: string[];
 }
 
 export interface SshdServer {
@@ -142,6 +144,7 @@ export async function startSshdServer(opts: SshdOptions = {}): Promise<SshdServe
         'MaxSessions 50',
         'ClientAliveInterval 0',
         'LogLevel VERBOSE',
+        ...(opts.extraConfig ?? []),
         '',
       ].join('\n'),
     );
