@@ -335,6 +335,8 @@ export const installReportSchema = z.object({
   bundlePath: z.string(),
   dataDir: z.string(),
   durationMs: z.number(),
+  /** Things the administrator should do on the host (e.g. enable lingering), one sentence each. */
+  warnings: z.array(z.string()),
 });
 /** The report of an install or upgrade. */
 export type InstallReport = z.output<typeof installReportSchema>;

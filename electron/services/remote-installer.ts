@@ -97,15 +97,19 @@ export async function installRelay(opts: InstallOptions): Promise<InstallReport>
     const unit = unitName(paths.dataDir);
     await step('stop-old', 'stopping the running relay (the queue stays)', () => stopRunning(connection, client, paths.dataDir, unit));
 
+    const warnings: string[] = [];
     const service = await step('start', 'starting the relay', async () => {
       const systemd = await hasSystemdUser(client);
-      if (systemd) await startSystemd(client, unit, host.nodeAbs, bundle, paths.dataDir, inst);
-      else await startDetached(client, host.nodeAbs, bundle, paths.dataDir);
+      if (systemd) {
+        await startSystemd(client, unit, host.nodeAbs, bundle, paths.dataDir, inst);
+        const linger = await ensureLinger(client);
+        if (linger) warnings.push(linger);
+      } else await startDetached(client, host.nodeAbs, bundle, paths.dataDir);
       return systemd ? ('systemd-user' as const) : ('detached' as const);
     });
 
     await step('verify', 'waiting for the relay to answer', () => verify(connection, client, opts, paths.dataDir, service, unit));
-    return { relayVersion: opts.bundledVersion, nodeVersion: host.nodeVersion, service, bundlePath: bundle, dataDir: paths.dataDir, durationMs: Date.now() - started };
+    return { relayVersion: opts.bundledVersion, nodeVersion: host.nodeVersion, service, bundlePath: bundle, dataDir: paths.dataDir, durationMs: Date.now() - started, warnings };
   } catch (err) {
     const e = err instanceof AppError ? err : new AppError('INSTALL_FAILED', (err as Error).message);
     opts.onProgress({ step: current, status: 'failed', message: e.message });
@@ -213,6 +217,23 @@ async function startSystemd(client: Client, unit: string, nodeAbs: string, bundl
   }
   const r = await execCommand(client, shCommand(`systemctl --user daemon-reload && systemctl --user enable ${unit} && systemctl --user restart ${unit}`), 30_000);
   if (r.code !== 0) throw new AppError('INSTALL_FAILED', `systemctl --user could not start ${unit}: ${lastLine(r.stderr) || `exit status ${r.code}`}`);
+}
+
+/**
+ * A user's systemd instance, and the relay with it, stops at the user's last logout unless lingering
+ * is on. Turn it on where the host lets the user do that; otherwise say what the administrator must
+ * run. Returns a warning, or null when the relay will keep running.
+ */
+async function ensureLinger(client: Client): Promise<string | null> {
+  const r = await execCommand(
+    client,
+    shCommand('u=$(id -un); if [ "$(loginctl show-user "$u" -p Linger --value 2>/dev/null)" = yes ]; then echo on; elif loginctl enable-linger "$u" 2>/dev/null; then echo enabled; else echo "off $u"; fi'),
+    15_000,
+  );
+  const out = r.stdout.trim();
+  if (r.code === 0 && (out === 'on' || out === 'enabled')) return null;
+  const user = /^off (\S+)$/.exec(out)?.[1] ?? 'USER';
+  return `systemd lingering is off for ${user}: the relay stops when ${user}'s last session on the host ends. Run "sudo loginctl enable-linger ${user}" on the host to keep it running.`;
 }
 
 function writeRemoteFile(sftp: SFTPWrapper, file: string, text: string): Promise<void> {

@@ -186,7 +186,7 @@ export function createFakeRelayDesk(): RelayDeskApi & { dev: { bumpRevision(id: 
       await delay(350);
       emit({ status: 'done' });
     }
-    return ok({ relayVersion: '0.1.0', nodeVersion: 'v20.11.1', service: 'systemd-user', bundlePath: '~/.local/lib/relaydesk/mailrelay.mjs', dataDir: '~/.local/share/mailrelay', durationMs: 4200 } as never);
+    return ok({ relayVersion: '0.1.0', nodeVersion: 'v20.11.1', service: 'systemd-user', bundlePath: '~/.local/lib/relaydesk/mailrelay.mjs', dataDir: '~/.local/share/mailrelay', durationMs: 4200, warnings: [] } as never);
   }
 
   const api: RelayDeskApi = {

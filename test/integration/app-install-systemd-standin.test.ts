@@ -225,6 +225,24 @@ f="$HOME/.local/state/systemd-standin/journal/$u.log"
 if [ -s "$f" ]; then tail -n "$n" "$f"; elif [ "$quiet" = 0 ]; then echo "-- No entries --"; fi
 `;
 
+/**
+ * STAND-IN FOR loginctl (tests only): `show-user U -p Linger --value` and `enable-linger U`, with the
+ * linger state in a file; when $HOME/.local/state/systemd-standin/linger-denied exists, enabling is
+ * refused as polkit would refuse an unprivileged user.
+ */
+const LOGINCTL_STANDIN = `#!/bin/sh
+set -u
+d="$HOME/.local/state/systemd-standin"; mkdir -p "$d"
+echo "loginctl $*" >> "$d/loginctl-calls"
+case "\${1:-}" in
+  show-user) if [ -e "$d/linger" ]; then echo yes; else echo no; fi ;;
+  enable-linger)
+    if [ -e "$d/linger-denied" ]; then echo "Could not enable linger: Access denied" >&2; exit 1; fi
+    : > "$d/linger" ;;
+  *) echo "loginctl stand-in: unsupported command \${1:-}" >&2; exit 1 ;;
+esac
+`;
+
 interface Harness {
   services: AppServices;
   api: RelayDeskApi;
@@ -310,8 +328,10 @@ describe('systemd-user install path, with a systemctl STAND-IN for systemd (syst
     mkdirSync(binDir, { recursive: true });
     writeFileSync(path.join(binDir, 'systemctl'), SYSTEMCTL_STANDIN);
     writeFileSync(path.join(binDir, 'journalctl'), JOURNALCTL_STANDIN);
+    writeFileSync(path.join(binDir, 'loginctl'), LOGINCTL_STANDIN);
     chmodSync(path.join(binDir, 'systemctl'), 0o755);
     chmodSync(path.join(binDir, 'journalctl'), 0o755);
+    chmodSync(path.join(binDir, 'loginctl'), 0o755);
     sshd = await startSshdServer({ extraConfig: [`SetEnv PATH=${binDir}:/usr/local/bin:/usr/bin:/bin HOME=${home}`] });
     dataDir = path.join(tmp.path, 'data');
     unit = unitName(dataDir);
@@ -358,6 +378,9 @@ describe('systemd-user install path, with a systemctl STAND-IN for systemd (syst
     if (!r.ok) throw new Error(`${r.error.message}\n${JSON.stringify(progress, null, 1)}\n${calls().join('\n')}`);
     expect(r.value).toMatchObject({ service: 'systemd-user', relayVersion: '0.1.0', nodeVersion: process.version, dataDir });
     expect(progress.find((p) => p.step === 'start' && p.status === 'done')?.message).toBe('started as a systemd user service');
+    // Lingering was off and the user may enable it: the installer did, so the relay outlives logouts.
+    expect(r.value.warnings).toEqual([]);
+    expect(readFileSync(path.join(home, '.local/state/systemd-standin/loginctl-calls'), 'utf8')).toMatch(/^loginctl show-user \S+ -p Linger --value\nloginctl enable-linger \S+\n$/);
     expect(existsSync(path.join(dataDir, DETACHED_PID_FILE))).toBe(false);
 
     // The unit file in the (temp) ~/.config/systemd/user.
@@ -422,6 +445,20 @@ describe('systemd-user install path, with a systemctl STAND-IN for systemd (syst
     expect(calls().slice(mark)).toEqual(expect.arrayContaining([`--user cat ${unit}`, `--user stop ${unit}`, '--user daemon-reload', `--user restart ${unit}`]));
     const after = await h.api.controlCall({ instanceId: id, method: 'queue.list', params: { state: 'all' } });
     expect(after.ok && after.value.items.map((i) => i.id)).toEqual(before.value.items.map((i) => i.id));
+  });
+
+  it('says what to run on the host when lingering is off and the user may not turn it on', async () => {
+    const standin = path.join(home, '.local/state/systemd-standin');
+    rmSync(path.join(standin, 'linger'), { force: true });
+    writeFileSync(path.join(standin, 'linger-denied'), '');
+    try {
+      const r = await h.api.upgradeRelay({ instanceId: id });
+      if (!r.ok) throw new Error(r.error.message);
+      expect(r.value.warnings).toHaveLength(1);
+      expect(r.value.warnings[0]).toMatch(/^systemd lingering is off for \S+: the relay stops when .* Run "sudo loginctl enable-linger \S+" on the host/);
+    } finally {
+      rmSync(path.join(standin, 'linger-denied'), { force: true });
+    }
   });
 
   it('upgrades a running relay that does not answer on control by stopping its unit', async () => {

@@ -29,6 +29,7 @@ export default {
     install: 'Relay installieren',
     upgrade: 'Relay aktualisieren',
     progress: 'Installationsfortschritt',
+    warning: 'Hinweis: {message}',
     done: 'Relay {version} läuft unter Node.js {node} als {service}.',
     failed: 'Installation fehlgeschlagen: {message}',
     uploadBytes: '{sent} von {total}',

@@ -29,6 +29,7 @@ export default {
     install: 'Install relay',
     upgrade: 'Upgrade relay',
     progress: 'Installation progress',
+    warning: 'Note: {message}',
     done: 'Relay {version} is running on Node.js {node} as a {service}.',
     failed: 'Installation failed: {message}',
     uploadBytes: '{sent} of {total}',

@@ -118,7 +118,7 @@ describe('Connection page', () => {
         () =>
           new Promise((resolve) => {
             finish = () =>
-              resolve(ok({ relayVersion: '0.1.0', nodeVersion: 'v20.11.1', service: 'systemd-user', bundlePath: '/x', dataDir: '/d', durationMs: 1 }));
+              resolve(ok({ relayVersion: '0.1.0', nodeVersion: 'v20.11.1', service: 'systemd-user', bundlePath: '/x', dataDir: '/d', durationMs: 1, warnings: [] }));
           }),
       ),
     });
