@@ -1,11 +1,12 @@
 /**
  * One relay per data dir: a second one would open the same spool (and discard the first one's
  * messages in flight as leftovers), so it must stop before touching anything. The lock is a pid file
- * created with O_EXCL, so two relays starting in the same instant cannot both take it; a pid file
- * left by a killed relay (its process is gone) is replaced.
+ * hard-linked into place (link() fails when it exists), so two relays starting in the same instant
+ * cannot both take it; a pid file left by a killed relay (its process is gone) is replaced.
  */
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 
 export const LOCK_FILE_NAME = 'mailrelay.pid';
 
@@ -19,11 +20,21 @@ export class DataDirBusyError extends Error {}
 
 export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   const file = path.join(dataDir, LOCK_FILE_NAME);
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    // The pid goes into a private file first and is then hard-linked into place: link() fails if the
+    // lock exists, and a lock that exists always holds its pid (no window with an empty file).
+    const mine = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    await fs.writeFile(mine, `${process.pid}\n`, { mode: 0o644 });
+    let taken = false;
     try {
-      const fh = await fs.open(file, 'wx', 0o644);
-      await fh.writeFile(`${process.pid}\n`);
-      await fh.close();
+      await fs.link(mine, file);
+      taken = true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      await fs.rm(mine, { force: true });
+    }
+    if (taken) {
       return {
         file,
         release: async () => {
@@ -31,18 +42,31 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
           if (readPid(file) === process.pid) await fs.rm(file, { force: true });
         },
       };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const holder = readPid(file);
     // Our own pid counts as a live holder too: another relay in this process (tests, the app).
     if (holder !== null && (holder === process.pid || isRelayProcess(holder))) {
       throw new DataDirBusyError(`data dir ${dataDir}: another relay is running with this data dir (pid ${holder}, ${file})`);
     }
-    // Stale: the holder is gone. Remove and race again; O_EXCL picks one winner.
-    await fs.rm(file, { force: true });
+    await removeStale(file, holder);
   }
-  throw new DataDirBusyError(`data dir ${dataDir}: could not take ${file} (another relay keeps starting?)`);
+  throw new DataDirBusyError(`data dir ${dataDir}: could not take ${LOCK_FILE_NAME} (another relay keeps starting?)`);
+}
+
+/**
+ * Remove a lock whose holder is gone. Two relays may find the same stale lock: each moves the file
+ * aside and checks it still names the dead holder; one that moved a fresh lock puts it back.
+ */
+async function removeStale(file: string, stalePid: number | null): Promise<void> {
+  const aside = `${file}.stale.${randomBytes(4).toString('hex')}`;
+  try {
+    await fs.rename(file, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (readPid(aside) !== stalePid) await fs.link(aside, file).catch(() => undefined);
+  await fs.rm(aside, { force: true });
 }
 
 function readPid(file: string): number | null {
