@@ -11,7 +11,7 @@ import type { Client, SFTPWrapper } from 'ssh2';
 import type { InstallProgress, InstallReport, InstallStep } from '../ipc-contract.ts';
 import { AppError } from './app-error.ts';
 import type { StoredInstance } from './instance-registry.ts';
-import { absoluteRemotePath, execCommand, openSftp, sftpReplace, sftpUpload, shCommand, shellPath } from './remote-shell.ts';
+import { absoluteRemotePath, execCommand, openSftp, sftpReplace, sftpUpload, shCommand, shellPath, type ExecResult } from './remote-shell.ts';
 import type { SshConnection } from './ssh-connection.ts';
 
 /** The oldest Node.js the relay bundle runs on. */
@@ -69,7 +69,7 @@ export async function installRelay(opts: InstallOptions): Promise<InstallReport>
 
     await step('upload', `uploading the relay ${opts.bundledVersion}`, async () => {
       const mk = await execCommand(client, shCommand(`mkdir -p ${paths.installDir}`));
-      if (mk.code !== 0) throw new AppError('INSTALL_FAILED', `cannot create ${paths.installDir}: ${lastLine(mk.stderr)}`);
+      if (mk.code !== 0) throw new AppError('INSTALL_FAILED', `cannot create ${paths.installDir}: ${why(mk)}`);
       const sftp = await openSftp(client);
       try {
         const total = statSync(opts.bundlePath).size;
@@ -91,7 +91,7 @@ export async function installRelay(opts: InstallOptions): Promise<InstallReport>
 
     await step('data-dir', `creating the data dir ${inst.dataDir}`, async () => {
       const r = await execCommand(client, shCommand(`mkdir -p ${paths.dataDir} && chmod 700 ${paths.dataDir}`));
-      if (r.code !== 0) throw new AppError('INSTALL_FAILED', `cannot create the data dir ${paths.dataDir}: ${lastLine(r.stderr)}`);
+      if (r.code !== 0) throw new AppError('INSTALL_FAILED', `cannot create the data dir ${paths.dataDir}: ${why(r)}`);
     });
 
     const unit = unitName(paths.dataDir);
@@ -138,7 +138,7 @@ async function checkHost(client: Client, inst: StoredInstance): Promise<HostFact
     throw new AppError('HOST_UNSUITABLE', `Node.js was not found on ${inst.host} (looked for "${inst.nodePath}"): install Node.js ${MIN_NODE_MAJOR} or newer, or set the Node.js path of the instance`);
   }
   const m = /^v(\d+)\.(\d+)\.(\d+)/.exec(version ?? '');
-  if (r.code !== 0 || !m || !home) throw new AppError('HOST_UNSUITABLE', `cannot run ${nodeAbs} on ${inst.host}: ${lastLine(r.stderr) || `exit status ${r.code}`}`);
+  if (r.code !== 0 || !m || !home) throw new AppError('HOST_UNSUITABLE', `cannot run ${nodeAbs} on ${inst.host}: ${why(r)}`);
   if (Number(m[1]) < MIN_NODE_MAJOR) {
     throw new AppError('HOST_UNSUITABLE', `Node.js ${version} on ${inst.host} is too old: the relay needs ${MIN_NODE_MAJOR} or newer`);
   }
@@ -174,7 +174,7 @@ async function stopRunning(connection: SshConnection, client: Client, dataDir: s
     `rm -f ${pidFile}`,
   ].join('\n');
   const r = await execCommand(client, shCommand(script), 45_000);
-  if (r.code !== 0) throw new AppError('INSTALL_FAILED', `cannot stop the running relay: ${lastLine(r.stderr) || `exit status ${r.code}`}`);
+  if (r.code !== 0) throw new AppError('INSTALL_FAILED', `cannot stop the running relay: ${why(r)}`);
 }
 
 async function startDetached(client: Client, nodeAbs: string, bundle: string, dataDir: string): Promise<void> {
@@ -185,7 +185,7 @@ async function startDetached(client: Client, nodeAbs: string, bundle: string, da
     `echo $! > ${dataDir}/${DETACHED_PID_FILE}`,
   ].join('\n');
   const r = await execCommand(client, shCommand(script));
-  if (r.code !== 0) throw new AppError('INSTALL_FAILED', `cannot start the relay: ${lastLine(r.stderr) || `exit status ${r.code}`}`);
+  if (r.code !== 0) throw new AppError('INSTALL_FAILED', `cannot start the relay: ${why(r)}`);
 }
 
 async function startSystemd(client: Client, unit: string, nodeAbs: string, bundle: string, dataDir: string, inst: StoredInstance): Promise<void> {
@@ -208,7 +208,7 @@ async function startSystemd(client: Client, unit: string, nodeAbs: string, bundl
     '',
   ].join('\n');
   const home = await execCommand(client, shCommand('mkdir -p "$HOME"/.config/systemd/user && printf "%s" "$HOME"'));
-  if (home.code !== 0) throw new AppError('INSTALL_FAILED', `cannot create ~/.config/systemd/user on ${inst.host}: ${lastLine(home.stderr)}`);
+  if (home.code !== 0) throw new AppError('INSTALL_FAILED', `cannot create ~/.config/systemd/user on ${inst.host}: ${why(home)}`);
   const sftp = await openSftp(client);
   try {
     await writeRemoteFile(sftp, `${home.stdout.trim()}/.config/systemd/user/${unit}`, text);
@@ -216,7 +216,7 @@ async function startSystemd(client: Client, unit: string, nodeAbs: string, bundl
     sftp.end();
   }
   const r = await execCommand(client, shCommand(`systemctl --user daemon-reload && systemctl --user enable ${unit} && systemctl --user restart ${unit}`), 30_000);
-  if (r.code !== 0) throw new AppError('INSTALL_FAILED', `systemctl --user could not start ${unit}: ${lastLine(r.stderr) || `exit status ${r.code}`}`);
+  if (r.code !== 0) throw new AppError('INSTALL_FAILED', `systemctl --user could not start ${unit}: ${why(r)}`);
 }
 
 /**
@@ -271,6 +271,14 @@ async function deathReason(client: Client, dataDir: string, service: 'systemd-us
   const r = await execCommand(client, shCommand(script), 15_000);
   if (r.code === 0) return null;
   return lastLine(r.stdout).replace(/^mailrelay:\s*/, '') || 'no message (see the relay log on the host)';
+}
+
+/** Why a host command failed, in words: its last stderr line, else its exit status or signal. */
+function why(r: ExecResult): string {
+  const line = lastLine(r.stderr);
+  if (line) return line;
+  if (r.code !== null) return `exit status ${r.code}`;
+  return r.signal ? `killed by ${r.signal}` : 'the SSH channel closed before the command finished';
 }
 
 function lastLine(text: string): string {
