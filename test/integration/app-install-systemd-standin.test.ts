@@ -100,8 +100,11 @@ loaded() {
 }
 
 alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null && [ "$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" != Z ]; }
-mainpid() { p=$(cat "$RUN/$1.pid" 2>/dev/null) && alive "$p" && echo "$p"; }
-superpid() { p=$(cat "$RUN/$1.supervisor" 2>/dev/null) && alive "$p" && echo "$p"; }
+# A recorded pid counts only while it is still that process: pids are reused quickly on a busy host,
+# and a stale one could name, say, an sshd session (systemd tracks processes by cgroup, not by pid).
+is() { tr '\\000' ' ' < "/proc/$1/cmdline" 2>/dev/null | grep -q -- "$2"; }
+mainpid() { p=$(cat "$RUN/$1.pid" 2>/dev/null) && alive "$p" && is "$p" mailrelay && echo "$p"; }
+superpid() { p=$(cat "$RUN/$1.supervisor" 2>/dev/null) && alive "$p" && is "$p" systemctl && echo "$p"; }
 state() {
   if mainpid "$1" >/dev/null; then echo active
   elif superpid "$1" >/dev/null; then echo activating
