@@ -317,6 +317,14 @@ export class LocalRelaySupervisor extends EventEmitter<SupervisorEvents> {
   }
 }
 
+function stillRelay(pid: number): boolean {
+  try {
+    return /mailrelay|electron|node/i.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return process.platform !== 'linux';
+  }
+}
+
 async function waitForPidExit(pid: number, timeoutMs: number): Promise<void> {
   const alive = (): boolean => {
     try {
@@ -328,7 +336,8 @@ async function waitForPidExit(pid: number, timeoutMs: number): Promise<void> {
   };
   const deadline = Date.now() + timeoutMs;
   while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (alive()) {
+  // Pids are reused: kill only if the pid still names a relay (where /proc can tell).
+  if (alive() && stillRelay(pid)) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
