@@ -38,8 +38,19 @@ export function openExec(client: Client, command: string): Promise<ClientChannel
   });
 }
 
-/** Run a command to its end and collect its output (capped at 1 MiB each). */
+/**
+ * Run a command to its end and collect its output (capped at 1 MiB each). A channel that closes with
+ * neither an exit status nor a signal said nothing about the command (seen on busy hosts): it is run
+ * once more. The installer's commands are safe to repeat (mkdir -p, systemctl, a relay start that the
+ * data dir lock would refuse a second time).
+ */
 export async function execCommand(client: Client, command: string, timeoutMs = 30_000): Promise<ExecResult> {
+  const first = await execOnce(client, command, timeoutMs);
+  if (first.code !== null || first.signal !== null) return first;
+  return execOnce(client, command, timeoutMs);
+}
+
+async function execOnce(client: Client, command: string, timeoutMs: number): Promise<ExecResult> {
   const channel = await openExec(client, command);
   return new Promise((resolve, reject) => {
     let stdout = '';
