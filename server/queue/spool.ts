@@ -200,7 +200,11 @@ export class Spool {
   }
 
   private async load(): Promise<void> {
-    await Promise.all([this.tmpDir, this.msgDir, this.stateDir].map((d) => fs.mkdir(d, { recursive: true, mode: 0o700 })));
+    // Wait for every mkdir before failing: one still running after the rejection would create
+    // directories behind the caller's back.
+    const made = await Promise.allSettled([this.tmpDir, this.msgDir, this.stateDir].map((d) => fs.mkdir(d, { recursive: true, mode: 0o700 })));
+    const failed = made.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     // A temp file is a message whose 250 was never sent (the crash came before rename + fsync).
     const leftovers = await fs.readdir(this.tmpDir);
     await forEachLimited(leftovers, (n) => fs.rm(path.join(this.tmpDir, n), { force: true, recursive: true }));
