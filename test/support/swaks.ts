@@ -42,12 +42,15 @@ export function swaks(o: SwaksOptions): Promise<SwaksResult> {
   args.push(...(o.extra ?? []));
   return new Promise((resolve) => {
     execFile('swaks', args, { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => {
-      const exitCode = err ? ((err as NodeJS.ErrnoException & { code?: number }).code as unknown as number) ?? 1 : 0;
+      // swaks exits with its own status codes; a spawn failure has a string code (ENOENT).
+      const code = (err as { code?: unknown } | null)?.code;
+      const exitCode = !err ? 0 : typeof code === 'number' ? code : 1;
+      // Server lines: "<-  " in plaintext, "<~  " under TLS, "<** " for a failure reply.
       const replies = stdout
         .split('\n')
-        .filter((l) => /^\s*<(~|\*\*)?\s/.test(l) || /^<-+/.test(l) || /^\s*<~/.test(l) || /^<\*\*/.test(l))
-        .map((l) => l.replace(/^\s*<(~|\*\*|-+)?\s*/, ''));
-      resolve({ exitCode: typeof exitCode === 'number' ? exitCode : 1, transcript: stdout, replies, lastReply: replies[replies.length - 1] ?? '' });
+        .filter((l) => /^\s*<(-|~|\*\*) /.test(l))
+        .map((l) => l.replace(/^\s*<(-|~|\*\*)\s*/, ''));
+      resolve({ exitCode, transcript: stdout, replies, lastReply: replies[replies.length - 1] ?? '' });
     });
   });
 }
