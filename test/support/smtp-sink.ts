@@ -9,12 +9,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import path from 'node:path';
 import type tls from 'node:tls';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import { freePort } from './free-port.ts';
 import { waitFor } from './wait-for.ts';
+import { canConnect } from './port-probe.ts';
 
 /** A reply the sink gives instead of accepting, e.g. {code: 550, message: '5.1.1 No such user'}. */
 export interface SinkReply {
@@ -323,15 +324,4 @@ export async function startPostfixSink(opts: { args?: string[]; dumpDir?: string
       await exit;
     },
   };
-}
-
-function canConnect(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }

@@ -7,12 +7,12 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './free-port.ts';
 import { makeTempDir, type TempDir } from './temp-dir.ts';
 import { waitFor } from './wait-for.ts';
+import { canConnect } from './port-probe.ts';
 
 const run = promisify(execFile);
 
@@ -269,15 +269,4 @@ export async function startSshdServer(opts: SshdOptions = {}): Promise<SshdServe
       tmp.remove();
     },
   };
-}
-
-function canConnect(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
