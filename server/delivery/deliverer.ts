@@ -4,7 +4,6 @@
  * until one takes a transaction, and report one RecipientResult per recipient. The queue scheduler
  * decides what to do with the results (retry, bounce, log); this module never touches the spool.
  */
-import type { Readable } from 'node:stream';
 import type { RelayConfig } from '../config/schema.ts';
 import type { RelayLog } from '../logging/relay-log.ts';
 import type { QueueEntry } from '../queue/types.ts';
@@ -16,6 +15,7 @@ import { endpointLabel, routeEndpoints } from './route-endpoints.ts';
 import { createSmtpClientPool, type Endpoint, type PoolStats } from './smtp-client-pool.ts';
 import { runTransaction } from './smtp-transaction.ts';
 import type { RecipientResult } from './types.ts';
+import type { MessageBody } from './smtp-transaction.ts';
 
 /** What the deliverer needs from the relay; everything but getConfig and log has a default. */
 export interface DelivererOptions {
@@ -39,10 +39,10 @@ export interface DelivererOptions {
 export interface Deliverer {
   /**
    * Try to deliver `recipients` (a subset of the entry's, those due now). `openBody` returns the
-   * stored message bytes (with our Received header); it may be called once per attempted
-   * transaction. Never rejects: every problem becomes a deferred or failed result.
+   * stored message bytes (with our Received header), as a stream or, when still in memory, a
+   * buffer; it may be called once per attempted transaction. Never rejects: every problem becomes a deferred or failed result.
    */
-  deliver(entry: QueueEntry, recipients: string[], openBody: () => Readable): Promise<RecipientResult[]>;
+  deliver(entry: QueueEntry, recipients: string[], openBody: () => MessageBody): Promise<RecipientResult[]>;
   /** Outbound connection counters (for status and tests). */
   stats(): PoolStats;
   /** Wait for deliveries in flight, then close every outbound session. */
@@ -98,7 +98,7 @@ export function createDeliverer(opts: DelivererOptions): Deliverer {
     return resolverCache.pair;
   }
 
-  async function deliver(entry: QueueEntry, recipients: string[], openBody: () => Readable): Promise<RecipientResult[]> {
+  async function deliver(entry: QueueEntry, recipients: string[], openBody: () => MessageBody): Promise<RecipientResult[]> {
     const config = opts.getConfig();
     const started = now();
     if (closed) return recipients.map((r) => ({ recipient: r, ...localFailure('delivery is shutting down', started) }));
@@ -134,7 +134,7 @@ export function createDeliverer(opts: DelivererOptions): Deliverer {
     config: RelayConfig,
     entry: QueueEntry,
     route: Route,
-    openBody: () => Readable,
+    openBody: () => MessageBody,
     started: number,
   ): Promise<{ rr: RouteRecipient; outcome: Outcome }[]> {
     const everyone = (o: Omit<Outcome, 'durationMs'>): { rr: RouteRecipient; outcome: Outcome }[] =>

@@ -1,7 +1,7 @@
 /**
  * One SMTP mail transaction (MAIL FROM, RCPT TO…, DATA) on a pooled session, with the outcome of
  * every recipient kept apart: some may be accepted and others refused in the same transaction.
- * The message is streamed from the spool; nodemailer's data stream does the dot-stuffing and
+ * The message comes from the spool (streamed, or from memory); nodemailer's data stream does the dot-stuffing and
  * leaves every other byte as it is.
  */
 import type { Readable } from 'node:stream';
@@ -19,6 +19,9 @@ export interface TransactionEnvelope {
 
 /** What happened to one RCPT TO address. */
 export type RcptOutcome = { ok: true; reply: string } | { ok: false; error: unknown };
+
+/** The message bytes: streamed from the spool, or a buffer while the spool still holds them in memory. */
+export type MessageBody = Readable | Buffer;
 
 /** Per-recipient outcomes of one transaction and the state of the session after it. */
 export interface TransactionResult {
@@ -38,18 +41,18 @@ interface SmtpErrorLike {
 }
 
 /** Run one transaction; never rejects (every failure becomes a per-recipient outcome). */
-export function runTransaction(pc: PooledConnection, envelope: TransactionEnvelope, openBody: () => Readable): Promise<TransactionResult> {
+export function runTransaction(pc: PooledConnection, envelope: TransactionEnvelope, openBody: () => MessageBody): Promise<TransactionResult> {
   const conn = pc.connection;
   return new Promise<TransactionResult>((resolve) => {
     let done = false;
-    let body: Readable | null = null;
+    let body: MessageBody | null = null;
     const finish = (result: TransactionResult): void => {
       if (done) return;
       done = true;
       conn.removeListener('end', onEnd);
       // nodemailer leaves the body unread when it stops before DATA without a server reply (a
       // message over the peer's SIZE, a dead session): its file would stay open until the relay stops.
-      body?.destroy();
+      if (body && !Buffer.isBuffer(body)) body.destroy();
       resolve(result);
     };
     const failAll = (error: unknown, release: ReleaseState, answered: boolean): void => {

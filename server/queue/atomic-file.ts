@@ -2,6 +2,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { closeFd, fsyncFd, openFd } from './fd-io.ts';
 
 /**
  * fsync a directory so that a rename or unlink inside it survives a power loss. Windows cannot open a
@@ -9,11 +10,11 @@ import { randomBytes } from 'node:crypto';
  */
 export async function fsyncDir(dir: string): Promise<void> {
   if (process.platform === 'win32') return;
-  const fh = await fs.open(dir, 'r');
+  const fd = await openFd(dir, 'r', 0);
   try {
-    await fh.sync();
+    await fsyncFd(fd);
   } finally {
-    await fh.close();
+    await closeFd(fd);
   }
 }
 

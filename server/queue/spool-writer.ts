@@ -2,11 +2,14 @@
  * The write path of one message: a Writable the SMTP layer pipes the body into. The file is
  * `queue/tmp/<id>` = envelope JSON + "\n" + body; `commit()` fsyncs it, renames it into `queue/msg/`
  * and waits for a (shared) fsync of that directory — only then may the session reply 250.
+ *
+ * A message that stays under FLUSH_BYTES (most mail) is held in memory and stored at commit in one
+ * operation of the spool's file thread (`storeWhole`); a bigger one gets its temp file at the first
+ * slice and is written as it arrives.
  */
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { promises as fs } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import { closeFd, fsyncFd, renameFile, unlinkIfExists, writeAllFd } from './fd-io.ts';
 import type { Envelope, QueueEntry, RecipientState } from './types.ts';
 import { SpoolUnavailableError, toSpoolUnavailable } from './spool-errors.ts';
 
@@ -17,11 +20,20 @@ export type NewEnvelope = Omit<Envelope, 'id' | 'receivedAt'> & { id?: string; r
 export interface SpoolWriterHost {
   tempPath(id: string): string;
   messagePath(id: string): string;
-  openTempFile(file: string): Promise<FileHandle>;
+  /** Create the temp file; resolves its descriptor. */
+  openTempFile(file: string): Promise<number>;
+  /**
+   * Create, write, fsync, close and rename a whole message in one go (the file thread); a failure
+   * leaves no temp file. Absent when tests replace the file calls: then the steps run one by one.
+   */
+  storeWhole?(tmp: string, final: string, bufs: Buffer[]): Promise<void>;
   /** Resolves after an fsync of queue/msg that started after the call. */
   syncMessageDir(): Promise<void>;
-  /** The message is durable: start tracking it. */
-  committed(entry: QueueEntry, bodyOffset: number): void;
+  /**
+   * The message is durable: start tracking it. `body` is the message bytes when the writer still
+   * held all of them in memory (small messages), so the first delivery need not read the file back.
+   */
+  committed(entry: QueueEntry, bodyOffset: number, body: Buffer | null): void;
   /** The writer is done with its id, committed or not. */
   released(id: string): void;
 }
@@ -43,11 +55,14 @@ export class SpoolWriter extends Writable {
   readonly id: string;
   readonly envelope: Envelope;
   private readonly header: Buffer;
-  private fh: FileHandle | null = null;
-  private readonly opened: Promise<void>;
+  private fd: number | null = null;
+  /** The temp file's creation, started by the first slice written (or by commit). */
+  private opened: Promise<void> | null = null;
   private pending: Buffer[];
   private pendingBytes: number;
   private bodyBytes = 0;
+  /** Every body chunk, while the whole message is still in memory (null once a slice went to disk). */
+  private inMemory: Buffer[] | null = [];
   private failure: SpoolUnavailableError | null = null;
   private phase: 'writing' | 'committing' | 'done' = 'writing';
   private commitPromise: Promise<QueueEntry> | null = null;
@@ -63,13 +78,6 @@ export class SpoolWriter extends Writable {
     this.header = Buffer.from(JSON.stringify(envelope) + '\n', 'utf8');
     this.pending = [this.header];
     this.pendingBytes = this.header.length;
-    // Opened here, not in _construct, so that abort() right after creation can wait for it.
-    this.opened = host.openTempFile(host.tempPath(this.id)).then(
-      (fh) => {
-        this.fh = fh;
-      },
-      (err: unknown) => this.fail(err, 'cannot create temp file'),
-    );
   }
 
   /** Body bytes received so far (without the envelope line). */
@@ -77,20 +85,22 @@ export class SpoolWriter extends Writable {
     return this.bodyBytes;
   }
 
-  override _construct(callback: (error?: Error | null) => void): void {
-    void this.opened.then(() => callback());
-  }
-
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     if (this.failure || this.phase === 'done') return callback();
     this.bodyBytes += chunk.length;
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    if (this.pendingBytes < FLUSH_BYTES) return callback();
+    if (this.pendingBytes < FLUSH_BYTES) {
+      this.inMemory?.push(chunk);
+      return callback();
+    }
+    this.inMemory = null;
     void this.flush().then(() => callback());
   }
 
   override _final(callback: (error?: Error | null) => void): void {
+    // Still all in memory: commit stores it in one go.
+    if (this.opened === null) return callback();
     void this.flush().then(() => callback());
   }
 
@@ -121,7 +131,7 @@ export class SpoolWriter extends Writable {
     this.phase = 'done';
     this.pending = [];
     this.pendingBytes = 0;
-    await this.opened;
+    if (this.opened) await this.opened;
     await this.discard(false);
   }
 
@@ -131,12 +141,23 @@ export class SpoolWriter extends Writable {
     let renamed = false;
     try {
       if (this.failure) throw this.failure;
-      const fh = this.fh;
-      if (!fh) throw new SpoolUnavailableError('EIO', `queue unavailable: temp file of ${this.id} is not open`);
-      await fh.sync();
-      this.fh = null;
-      await fh.close();
-      await fs.rename(this.host.tempPath(this.id), this.host.messagePath(this.id));
+      const tmp = this.host.tempPath(this.id);
+      const final = this.host.messagePath(this.id);
+      if (this.opened === null && this.host.storeWhole) {
+        const bufs = this.pending;
+        this.pending = [];
+        this.pendingBytes = 0;
+        await this.host.storeWhole(tmp, final, bufs);
+      } else {
+        await this.flush();
+        if (this.failure) throw this.failure;
+        const fd = this.fd;
+        if (fd === null) throw new SpoolUnavailableError('EIO', `queue unavailable: temp file of ${this.id} is not open`);
+        await fsyncFd(fd);
+        this.fd = null;
+        await closeFd(fd);
+        await renameFile(tmp, final);
+      }
       renamed = true;
       await this.host.syncMessageDir();
     } catch (err) {
@@ -155,19 +176,33 @@ export class SpoolWriter extends Writable {
       attempts: 0,
       delayWarned: false,
     };
-    this.host.committed(entry, this.header.length);
+    const body = this.inMemory ? (this.inMemory.length === 1 ? this.inMemory[0]! : Buffer.concat(this.inMemory, this.bodyBytes)) : null;
+    this.inMemory = null;
+    this.host.committed(entry, this.header.length, body);
     this.host.released(this.id);
     return entry;
   }
 
+  private open(): Promise<void> {
+    this.opened ??= this.host.openTempFile(this.host.tempPath(this.id)).then(
+      (fd) => {
+        this.fd = fd;
+      },
+      (err: unknown) => this.fail(err, 'cannot create temp file'),
+    );
+    return this.opened;
+  }
+
   private async flush(): Promise<void> {
     if (this.failure || this.pendingBytes === 0) return;
+    await this.open();
+    if (this.failure) return;
     const bufs = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
     try {
-      if (!this.fh) throw new SpoolUnavailableError('EIO', `queue unavailable: temp file of ${this.id} is not open`);
-      await writeAll(this.fh, bufs);
+      if (this.fd === null) throw new SpoolUnavailableError('EIO', `queue unavailable: temp file of ${this.id} is not open`);
+      await writeAllFd(this.fd, bufs);
     } catch (err) {
       this.fail(err, 'write failed');
     }
@@ -175,6 +210,7 @@ export class SpoolWriter extends Writable {
 
   private fail(err: unknown, what: string): void {
     this.failure ??= toSpoolUnavailable(err, `${what} (message ${this.id})`);
+    this.inMemory = null;
     this.pending = [];
     this.pendingBytes = 0;
   }
@@ -182,25 +218,11 @@ export class SpoolWriter extends Writable {
   // A message that was never acknowledged must leave no trace: not in tmp/, and (if the rename
   // happened but the directory fsync failed) not in msg/ either, or it would be delivered after all.
   private async discard(renamed: boolean): Promise<void> {
-    const fh = this.fh;
-    this.fh = null;
-    if (fh) await fh.close().catch(() => undefined);
-    await fs.rm(this.host.tempPath(this.id), { force: true }).catch(() => undefined);
-    if (renamed) await fs.rm(this.host.messagePath(this.id), { force: true }).catch(() => undefined);
+    const fd = this.fd;
+    this.fd = null;
+    if (fd !== null) await closeFd(fd).catch(() => undefined);
+    await unlinkIfExists(this.host.tempPath(this.id)).catch(() => undefined);
+    if (renamed) await unlinkIfExists(this.host.messagePath(this.id)).catch(() => undefined);
     this.host.released(this.id);
-  }
-}
-
-/** writev can be short on a nearly full disk; finish with plain writes so ENOSPC surfaces as an error. */
-async function writeAll(fh: FileHandle, bufs: Buffer[]): Promise<void> {
-  const total = bufs.reduce((n, b) => n + b.length, 0);
-  const { bytesWritten } = await fh.writev(bufs);
-  if (bytesWritten === total) return;
-  const rest = Buffer.concat(bufs).subarray(bytesWritten);
-  let off = 0;
-  while (off < rest.length) {
-    const { bytesWritten: n } = await fh.write(rest, off, rest.length - off);
-    if (n === 0) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
-    off += n;
   }
 }

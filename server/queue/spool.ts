@@ -5,13 +5,14 @@
  * memory the spool keeps just the QueueEntry objects; bodies are streamed from disk when needed.
  */
 import { createReadStream, promises as fs } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { RelayLog } from '../logging/relay-log.ts';
 import type { Envelope, QueueEntry } from './types.ts';
 import { fsyncDir as fsyncDirectory } from './atomic-file.ts';
+import { openFd, unlinkIfExists } from './fd-io.ts';
 import { GroupCommit } from './group-commit.ts';
+import { SpoolIoThread } from './spool-io-thread.ts';
 import { isQueueId, newQueueId } from './queue-id.ts';
 import { SpoolUnavailableError, UnknownMessageError, toSpoolUnavailable } from './spool-errors.ts';
 import { scanMessageFiles, type CorruptMessageFile, type ScannedMessage } from './spool-recovery.ts';
@@ -26,8 +27,10 @@ export interface SpoolOptions {
   log?: Pick<RelayLog, 'event'>;
   /** How a directory is fsynced (default: open + fsync; a no-op where the OS cannot, i.e. Windows). */
   fsyncDir?: (dir: string) => Promise<void>;
-  /** How a message's temp file is created (default: exclusive create, mode 0600). */
-  openTempFile?: (file: string) => Promise<FileHandle>;
+  /** Bytes of message bodies kept in memory for their first delivery (default BODY_CACHE_BYTES). */
+  bodyCacheBytes?: number;
+  /** How a message's temp file is created, resolving its descriptor (default: exclusive create, mode 0600). */
+  openTempFile?: (file: string) => Promise<number>;
 }
 
 interface SpoolRecord {
@@ -35,9 +38,18 @@ interface SpoolRecord {
   bodyOffset: number;
   /** A state file may exist, so removal must delete it too. */
   hasState: boolean;
+  /** The message bytes kept from intake until the first delivery attempt is over (see bodyBuffer). */
+  cached: Buffer | null;
 }
 
 const PARALLEL_FILE_OPS = 32;
+
+/**
+ * Bodies kept in memory between intake and the end of their first delivery attempt, in all. Most mail
+ * is relayed at once, and reading it back from disk cost a third of the delivery's CPU time; past
+ * this budget (a backlog: next hop down) messages are simply read from their files.
+ */
+const BODY_CACHE_BYTES = 32 * 1024 * 1024;
 
 /** The queue on disk and its index in memory; get one with `Spool.open`. */
 export class Spool {
@@ -54,6 +66,10 @@ export class Spool {
   private readonly states: StateStore;
   private readonly log: Pick<RelayLog, 'event'> | undefined;
   private readonly writerHost: SpoolWriterHost;
+  private cachedBytes = 0;
+  private readonly bodyCacheBytes: number;
+  /** Per-message file work off the main thread (see spool-io-thread.ts); null when tests replace the file calls. */
+  private readonly io: SpoolIoThread | null;
 
   private constructor(dataDir: string, opts: SpoolOptions) {
     this.root = path.join(dataDir, 'queue');
@@ -62,16 +78,28 @@ export class Spool {
     this.stateDir = path.join(this.root, 'state');
     this.corruptDir = path.join(this.root, 'corrupt');
     this.log = opts.log;
+    this.bodyCacheBytes = opts.bodyCacheBytes ?? BODY_CACHE_BYTES;
+    const seams = opts.fsyncDir !== undefined || opts.openTempFile !== undefined;
+    const io = seams ? null : new SpoolIoThread();
+    this.io = io;
     const fsyncDir = opts.fsyncDir ?? fsyncDirectory;
-    this.msgDirSync = new GroupCommit(() => fsyncDir(this.msgDir));
+    this.msgDirSync = new GroupCommit(() => (io ? io.syncDir(this.msgDir) : fsyncDir(this.msgDir)));
     this.states = new StateStore(this.stateDir, (id) => this.records.get(id)?.entry, fsyncDir);
-    const openTempFile = opts.openTempFile ?? ((file: string) => fs.open(file, 'wx', 0o600));
+    const openTempFile = opts.openTempFile ?? ((file: string) => openFd(file, 'wx', 0o600));
     this.writerHost = {
       tempPath: (id) => path.join(this.tmpDir, id),
       messagePath: (id) => this.messagePath(id),
       openTempFile,
+      storeWhole: io ? (tmp, final, bufs) => io.store(tmp, final, bufs) : undefined,
       syncMessageDir: () => this.msgDirSync.run(),
-      committed: (entry, bodyOffset) => this.records.set(entry.envelope.id, { entry, bodyOffset, hasState: false }),
+      committed: (entry, bodyOffset, body) => {
+        let cached: Buffer | null = null;
+        if (body && this.cachedBytes + body.length <= this.bodyCacheBytes) {
+          cached = body;
+          this.cachedBytes += body.length;
+        }
+        this.records.set(entry.envelope.id, { entry, bodyOffset, hasState: false, cached });
+      },
       released: (id) => this.reserved.delete(id),
     };
   }
@@ -149,10 +177,28 @@ export class Spool {
   openBody(id: string, options: { maxBytes?: number } = {}): Readable {
     const rec = this.records.get(id);
     if (!rec) throw new UnknownMessageError(id);
+    if (rec.cached) return Readable.from([options.maxBytes === undefined ? rec.cached : rec.cached.subarray(0, Math.max(0, options.maxBytes))]);
     const start = rec.bodyOffset;
     if (options.maxBytes === undefined) return createReadStream(this.messagePath(id), { start });
     if (options.maxBytes <= 0) return Readable.from([]);
     return createReadStream(this.messagePath(id), { start, end: start + options.maxBytes - 1 });
+  }
+
+  /**
+   * The whole message as bytes when it is still held from intake (until `forgetBody`), else null:
+   * then read it with openBody.
+   */
+  bodyBuffer(id: string): Buffer | null {
+    return this.records.get(id)?.cached ?? null;
+  }
+
+  /** Drop the in-memory copy of a message's bytes (after its first delivery attempt). */
+  forgetBody(id: string): void {
+    const rec = this.records.get(id);
+    if (rec?.cached) {
+      this.cachedBytes -= rec.cached.length;
+      rec.cached = null;
+    }
   }
 
   /**
@@ -185,14 +231,17 @@ export class Spool {
   async remove(id: string): Promise<boolean> {
     const rec = this.records.get(id);
     if (!rec) return false;
+    this.forgetBody(id);
     this.records.delete(id);
     // The message file goes first: a state file left alone by a crash is cleaned up at the next open.
-    // unlink, not rm: rm's lstat + rimraf machinery costs more than the delete on this hot path.
-    await fs.unlink(this.messagePath(id)).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    });
+    await (this.io ? this.io.unlink(this.messagePath(id)) : unlinkIfExists(this.messagePath(id)));
     if (rec.hasState) await this.states.remove(id);
     return true;
+  }
+
+  /** Stop the file thread; the spool takes no more messages afterwards. */
+  async close(): Promise<void> {
+    await this.io?.close();
   }
 
   private messagePath(id: string): string {
@@ -242,7 +291,7 @@ export class Spool {
         attempts: s?.attempts ?? 0,
         delayWarned: s?.delayWarned ?? false,
       };
-      this.records.set(id, { entry, bodyOffset: m.bodyOffset, hasState: withState.has(id) });
+      this.records.set(id, { entry, bodyOffset: m.bodyOffset, hasState: withState.has(id), cached: null });
     };
     await scanMessageFiles(this.msgDir, names, visit, (c) => corrupt.push(c));
     for (const c of corrupt) await this.quarantine(c);

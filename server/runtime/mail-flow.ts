@@ -79,7 +79,14 @@ export function createMailFlow(opts: MailFlowOptions): MailFlow {
     config: opts.getConfig().queue,
     log,
     deliver: async (entry, recipients) => {
-      const results = await deliverer.deliver(entry, recipients, () => spool.openBody(entry.envelope.id));
+      const id = entry.envelope.id;
+      let results;
+      try {
+        results = await deliverer.deliver(entry, recipients, () => spool.bodyBuffer(id) ?? spool.openBody(id));
+      } finally {
+        // Kept in memory for the first attempt only: a deferred message waits on disk, not in RAM.
+        spool.forgetBody(id);
+      }
       // Bounces are counted in onBounce, which also sees expiries and admin bounces.
       for (const r of results) if (r.outcome !== 'failed') opts.count?.(r.outcome);
       return results;

@@ -208,6 +208,7 @@ async function startLocked(opts: RelayOptions, dataDir: string, startedAt: numbe
       // After the listeners: a service.stop reply has long been written by now.
       await control?.close();
       await flow.stop();
+      await spool.close();
       clearInterval(gaugeTimer);
       stats.setGauge('queueSize', spool.size);
       await stats.close();
@@ -228,6 +229,7 @@ async function startLocked(opts: RelayOptions, dataDir: string, startedAt: numbe
     control = await startControlServer({ dataDir, api: createRelayControlApi(relay), log });
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
+    await spool.close();
     clearInterval(gaugeTimer);
     await stats.close();
     await log.close();

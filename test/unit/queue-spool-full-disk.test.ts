@@ -2,8 +2,7 @@
 // and leave no trace of the refused message.
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { promises as fs } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -77,7 +76,7 @@ describe('Spool write failures (injected through the spool seams)', () => {
     const spool = await Spool.open(tmp.path, {
       openTempFile: async (file) => {
         writeFileSync(file, ''); // the temp file exists, as it would on a real disk
-        return fs.open('/dev/full', 'w');
+        return openSync('/dev/full', 'w');
       },
     });
     const err = await tryStore(spool, Buffer.from('Subject: x\r\n\r\nbody\r\n'));

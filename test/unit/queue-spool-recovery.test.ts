@@ -144,7 +144,8 @@ describe('Spool recovery', () => {
 
     // A message in the middle of being written when the next "crash" happens.
     const w = spool.createWriter({ ...env(newQueueId()), id: undefined, receivedAt: undefined });
-    w.write('Subject: never acknowledged\r\n');
+    // Big enough (over 128 KiB) that its temp file exists while the body streams in.
+    w.write(Buffer.concat([Buffer.from('Subject: never acknowledged\r\n\r\n'), Buffer.alloc(200 * 1024, 'x')]));
     await waitFor('temp file of the unfinished message', () => existsSync(path.join(dirs.tmp, w.id)));
     const acked = spool.createWriter({ ...env(newQueueId()), id: undefined });
     await pipeline(Readable.from(['Subject: acknowledged\r\n\r\n']), acked);

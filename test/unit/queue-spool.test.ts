@@ -123,7 +123,8 @@ describe('Spool write path', () => {
   it('abort removes the temp file and swallows the rest of the body', async () => {
     const spool = await Spool.open(tmp.path);
     const w = spool.createWriter(envelope());
-    w.write(Buffer.from('Subject: half a message\r\n'));
+    // Past the in-memory size (128 KiB) the temp file is created while the body streams in.
+    w.write(Buffer.concat([Buffer.from('Subject: half a message\r\n\r\n'), Buffer.alloc(200 * 1024, 'x')]));
     await waitFor('temp file', () => existsSync(path.join(spool.tmpDir, w.id)));
     await w.abort();
     expect(readdirSync(spool.tmpDir)).toEqual([]);
@@ -142,6 +143,36 @@ describe('Spool write path', () => {
     const entry = await store(spool, Buffer.from('x'));
     expect(() => spool.createWriter(envelope({ id: entry.envelope.id }))).toThrow(/already in use/);
     expect(() => spool.createWriter(envelope({ recipients: [] }))).toThrow(/recipient/);
+  });
+});
+
+describe('Spool body kept in memory for the first delivery', () => {
+  it('holds a small message from commit until forgetBody, with the same bytes as the file', async () => {
+    const spool = await Spool.open(tmp.path);
+    const body = Buffer.from('Subject: in memory\r\n\r\nhello\r\n');
+    const { envelope: env } = await store(spool, [body.subarray(0, 7), body.subarray(7)]);
+    expect(spool.bodyBuffer(env.id)?.equals(body)).toBe(true);
+    expect((await readAll(spool.openBody(env.id, { maxBytes: 8 }))).toString()).toBe('Subject:');
+    spool.forgetBody(env.id);
+    expect(spool.bodyBuffer(env.id)).toBeNull();
+    // Now read back from the file: the same bytes.
+    expect((await readAll(spool.openBody(env.id))).equals(body)).toBe(true);
+    await spool.close();
+  });
+
+  it('keeps no copy of a message that went to disk in slices, nor past the memory budget', async () => {
+    const spool = await Spool.open(tmp.path, { bodyCacheBytes: 100 });
+    const big = await store(spool, Buffer.alloc(300 * 1024, 'b'));
+    expect(spool.bodyBuffer(big.envelope.id)).toBeNull();
+    const first = await store(spool, Buffer.alloc(60, 'f'));
+    const second = await store(spool, Buffer.alloc(60, 's')); // 60 + 60 > 100
+    expect(spool.bodyBuffer(first.envelope.id)?.length).toBe(60);
+    expect(spool.bodyBuffer(second.envelope.id)).toBeNull();
+    // Removing a message gives its share of the budget back.
+    await spool.remove(first.envelope.id);
+    const third = await store(spool, Buffer.alloc(60, 't'));
+    expect(spool.bodyBuffer(third.envelope.id)?.length).toBe(60);
+    await spool.close();
   });
 });
 

@@ -1,0 +1,67 @@
+// The spool's file thread on real files: a store is all or nothing, errors come back typed with
+// their errno code, and a thread that dies fails what it had in flight and is started again.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { makeTempDir, type TempDir } from '../support/temp-dir.ts';
+import { SpoolIoThread } from '../../server/queue/spool-io-thread.ts';
+
+let tmp: TempDir;
+let io: SpoolIoThread;
+beforeEach(() => {
+  tmp = makeTempDir('relaydesk-spool-io-');
+  mkdirSync(path.join(tmp.path, 'tmp'));
+  mkdirSync(path.join(tmp.path, 'msg'));
+  io = new SpoolIoThread();
+});
+afterEach(async () => {
+  await io.close();
+  tmp.remove();
+});
+
+const tmpFile = (name: string) => path.join(tmp.path, 'tmp', name);
+const msgFile = (name: string) => path.join(tmp.path, 'msg', name);
+
+describe('spool file thread', () => {
+  it('stores a message as one file with exactly the given bytes, mode 0600, and no temp file left', async () => {
+    const parts = [Buffer.from('{"id":"a"}\n'), Buffer.from('Subject: one\r\n\r\n'), Buffer.alloc(70_000, 'y')];
+    await io.store(tmpFile('a'), msgFile('a'), parts);
+    expect(readFileSync(msgFile('a')).equals(Buffer.concat(parts))).toBe(true);
+    expect(statSync(msgFile('a')).mode & 0o777).toBe(0o600);
+    expect(readdirSync(path.join(tmp.path, 'tmp'))).toEqual([]);
+  });
+
+  it('many stores at once all land, and the directory fsync and unlink work on them', async () => {
+    const names = Array.from({ length: 200 }, (_, i) => `m${i}`);
+    await Promise.all(names.map((n) => io.store(tmpFile(n), msgFile(n), [Buffer.from(n)])));
+    await io.syncDir(path.join(tmp.path, 'msg'));
+    expect(readdirSync(path.join(tmp.path, 'msg')).sort()).toEqual([...names].sort());
+    await Promise.all(names.map((n) => io.unlink(msgFile(n))));
+    await io.unlink(msgFile('m0')); // already gone: not an error
+    expect(readdirSync(path.join(tmp.path, 'msg'))).toEqual([]);
+  });
+
+  it('a temp file that already exists is refused (exclusive create) and left alone', async () => {
+    writeFileSync(tmpFile('dup'), 'someone else');
+    await expect(io.store(tmpFile('dup'), msgFile('dup'), [Buffer.from('x')])).rejects.toMatchObject({ code: 'EEXIST' });
+    expect(existsSync(msgFile('dup'))).toBe(false);
+  });
+
+  it('a rename that fails removes the temp file and reports the errno code', async () => {
+    const nowhere = path.join(tmp.path, 'missing-dir', 'b');
+    await expect(io.store(tmpFile('b'), nowhere, [Buffer.from('x')])).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(readdirSync(path.join(tmp.path, 'tmp'))).toEqual([]);
+  });
+
+  it('an fsync of a directory that does not exist is refused with ENOENT', async () => {
+    await expect(io.syncDir(path.join(tmp.path, 'nope'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('a stopped thread fails what was in flight and is started again by the next call', async () => {
+    const inFlight = io.store(tmpFile('c'), msgFile('c'), [Buffer.alloc(1024)]);
+    await io.close();
+    await expect(inFlight).rejects.toThrow(/stopped/);
+    await io.store(tmpFile('d'), msgFile('d'), [Buffer.from('after')]);
+    expect(readFileSync(msgFile('d'), 'utf8')).toBe('after');
+  });
+});
