@@ -1,6 +1,7 @@
 /**
- * A worker thread for the spool's per-message file work: store a small message (create the temp
- * file, write, fsync, close, rename into queue/msg), fsync a directory, delete a file.
+ * A worker thread for the spool's per-message file work: store a small message durably (create the
+ * temp file, write, fsync, close, rename into queue/msg, fsync queue/msg), fsync a directory,
+ * delete a file.
  *
  * Why a thread of its own: measured on a 2-core VM, every file call handed to libuv's thread pool
  * cost the main thread tens of microseconds (a cross-CPU wake-up per call), five or six calls per
@@ -13,10 +14,11 @@
  */
 import type * as Fs from 'node:fs';
 import type * as WorkerThreads from 'node:worker_threads';
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 type Request =
-  | { seq: number; op: 'store'; tmp: string; final: string; bufs: Uint8Array[] }
+  | { seq: number; op: 'store'; tmp: string; final: string; dir: string; bufs: Uint8Array[] }
   | { seq: number; op: 'syncDir'; dir: string }
   | { seq: number; op: 'unlink'; file: string };
 
@@ -25,6 +27,12 @@ interface Reply {
   /** errno code and message when the operation failed. */
   code?: string;
   message?: string;
+}
+
+/** What the thread posts: the answers of one event-loop turn, and its directory fsyncs so far. */
+interface ReplyBatch {
+  replies: Reply[];
+  dirSyncs: number;
 }
 
 /**
@@ -38,12 +46,13 @@ function threadMain(require: (id: string) => unknown): void {
   const fs = require('node:fs') as typeof Fs;
   const port = parentPort!;
   let replies: Reply[] = [];
+  let dirSyncs = 0;
   const reply = (r: Reply): void => {
     if (replies.length === 0) {
       setImmediate(() => {
-        const out = replies;
+        const batch: ReplyBatch = { replies, dirSyncs };
         replies = [];
-        port.postMessage(out);
+        port.postMessage(batch);
       });
     }
     replies.push(r);
@@ -95,10 +104,57 @@ function threadMain(require: (id: string) => unknown): void {
       } catch (e) {
         return giveUp(e);
       }
-      reply({ seq: m.seq });
+      afterRename(m);
+    });
+  };
+  // Group commit of the directory: one fsync covers every rename made before it started; renames
+  // that arrive while it runs wait for the next one. A failed fsync withdraws the files it should
+  // have made durable: a message is never kept unless its 250 could be sent.
+  const dirs = new Map<string, { waiting: Extract<Request, { op: 'store' }>[]; running: boolean }>();
+  const afterRename = (m: Extract<Request, { op: 'store' }>): void => {
+    // Windows cannot open a directory to fsync it; NTFS journals the rename itself.
+    if (process.platform === 'win32') return reply({ seq: m.seq });
+    let d = dirs.get(m.dir);
+    if (!d) {
+      d = { waiting: [], running: false };
+      dirs.set(m.dir, d);
+    }
+    d.waiting.push(m);
+    if (!d.running) syncRenamed(m.dir, d);
+  };
+  const syncRenamed = (dir: string, d: { waiting: Extract<Request, { op: 'store' }>[]; running: boolean }): void => {
+    d.running = true;
+    // One turn later, so that the renames of this turn share the fsync.
+    setImmediate(() => {
+      const batch = d.waiting;
+      d.waiting = [];
+      const done = (err: unknown): void => {
+        for (const m of batch) {
+          if (!err) {
+            reply({ seq: m.seq });
+            continue;
+          }
+          quietly(() => fs.unlinkSync(m.final));
+          reply(failed(m.seq, err));
+        }
+        if (d.waiting.length > 0) syncRenamed(dir, d);
+        else d.running = false;
+      };
+      let fd: number;
+      try {
+        fd = fs.openSync(dir, 'r');
+      } catch (err) {
+        return done(err);
+      }
+      dirSyncs++;
+      fs.fsync(fd, (err) => {
+        quietly(() => fs.closeSync(fd));
+        done(err);
+      });
     });
   };
   const syncDir = (m: Extract<Request, { op: 'syncDir' }>): void => {
+    if (process.platform === 'win32') return reply({ seq: m.seq });
     let fd: number;
     try {
       fd = fs.openSync(m.dir, 'r');
@@ -129,10 +185,21 @@ export class SpoolIoThread {
   private worker: Worker | null = null;
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
+  private syncsOfEarlierThreads = 0;
+  private syncsOfThisThread = 0;
 
-  /** Write `bufs` to a new file `tmp` (exclusive create, 0600), fsync it, close it, rename it to `final`. */
+  /** Directory fsyncs the stores needed so far (fewer than stores when they overlap). */
+  get dirSyncs(): number {
+    return this.syncsOfEarlierThreads + this.syncsOfThisThread;
+  }
+
+  /**
+   * Write `bufs` to a new file `tmp` (exclusive create, 0600), fsync it, close it, rename it to
+   * `final` and fsync `final`'s directory (shared with the other stores of the moment). Resolves
+   * once all of that is done; on failure neither file is left.
+   */
   store(tmp: string, final: string, bufs: Buffer[]): Promise<void> {
-    return this.call({ seq: 0, op: 'store', tmp, final, bufs });
+    return this.call({ seq: 0, op: 'store', tmp, final, dir: path.dirname(final), bufs });
   }
 
   /** fsync a directory (after renames or unlinks in it). */
@@ -164,10 +231,13 @@ export class SpoolIoThread {
 
   private thread(): Worker {
     if (this.worker) return this.worker;
+    this.syncsOfEarlierThreads += this.syncsOfThisThread;
+    this.syncsOfThisThread = 0;
     const w = new Worker(THREAD_SOURCE, { eval: true, name: 'spool-io' });
     // Never what keeps the relay alive: sockets and timers decide that.
     w.unref();
-    w.on('message', (replies: Reply[]) => {
+    w.on('message', ({ replies, dirSyncs }: ReplyBatch) => {
+      this.syncsOfThisThread = dirSyncs;
       for (const r of replies) {
         const p = this.pending.get(r.seq);
         if (!p) continue;

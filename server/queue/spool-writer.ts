@@ -23,8 +23,9 @@ export interface SpoolWriterHost {
   /** Create the temp file; resolves its descriptor. */
   openTempFile(file: string): Promise<number>;
   /**
-   * Create, write, fsync, close and rename a whole message in one go (the file thread); a failure
-   * leaves no temp file. Absent when tests replace the file calls: then the steps run one by one.
+   * Create, write, fsync, close and rename a whole message and fsync its directory, in one go (the
+   * file thread); a failure leaves neither file. Absent when tests replace the file calls: then the
+   * steps run one by one.
    */
   storeWhole?(tmp: string, final: string, bufs: Buffer[]): Promise<void>;
   /** Resolves after an fsync of queue/msg that started after the call. */
@@ -157,9 +158,9 @@ export class SpoolWriter extends Writable {
         this.fd = null;
         await closeFd(fd);
         await renameFile(tmp, final);
+        renamed = true;
+        await this.host.syncMessageDir();
       }
-      renamed = true;
-      await this.host.syncMessageDir();
     } catch (err) {
       const typed = toSpoolUnavailable(err, `cannot store message ${this.id}`);
       this.phase = 'done';

@@ -126,7 +126,7 @@ export class Spool {
 
   /** Directory fsyncs of queue/msg so far: fewer than commits when commits overlap (group commit). */
   get messageDirSyncs(): number {
-    return this.msgDirSync.runs;
+    return this.msgDirSync.runs + (this.io?.dirSyncs ?? 0);
   }
 
   /**

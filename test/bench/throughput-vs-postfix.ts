@@ -3,12 +3,13 @@
  * (the built bundle), each relaying to its own `smtp-sink`, fed by Postfix's `smtp-source`.
  *
  *   npx tsx test/bench/throughput-vs-postfix.ts [--json [FILE]] [--only postfix|relay] [--rounds 1]
- *       [--messages 2000] [--sessions 20] [--size 1024] [--warmup 200] [--latency-seconds 5]
+ *       [--messages 2000] [--sessions 20] [--size 1024] [--warmup 1000] [--latency-seconds 5]
  *       [--latency-rate MSG_PER_S] [--relay-bundle dist/mailrelay.mjs]
  *
- * Per peer: a warm-up, then `smtp-source -s 20 -m 2000 -l 1024` with a new connection per message and
- * again with `-d` (each session sends all its messages over one connection), `--rounds` times (the
- * table shows medians). Then an open-loop client sends at half the peer's peak accept rate and
+ * Per peer: a warm-up of 1000 messages (Node's JIT and Postfix's process pools both start cold),
+ * then `smtp-source -s 20 -m 2000 -l 1024` with a new connection per message and again with `-d`
+ * (each session sends all its messages over one connection), `--rounds` times (the table shows
+ * medians). Then an open-loop client sends at half the peer's peak accept rate and
  * records accept latency (MAIL FROM to the 250 after DATA). Peak memory of the peer's process tree
  * is sampled throughout. Needs root (private Postfix; smtp-sink -u nobody). Exits 1 if a peer could
  * not be measured, e.g. before `npm run build:relay` has produced the relay bundle.
@@ -95,7 +96,7 @@ function parseArgs(argv: string[]): Options {
     relayBundle: RELAY_BUNDLE,
     rounds: 1,
     messages: 2000,
-    warmup: 200,
+    warmup: 1000,
     latencySeconds: 5,
     latencyRate: undefined,
     source: { sessions: 20, size: 1024, from: 'from@bench.test', to: 'to@bench.test', deliveryTimeoutMs: 180_000, cancelled: () => interrupted },

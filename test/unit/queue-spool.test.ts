@@ -120,6 +120,19 @@ describe('Spool write path', () => {
     expect(spool.messageDirSyncs - before).toBe(2);
   });
 
+  it('the file thread path (no seams) also shares directory fsyncs among concurrent commits', async () => {
+    const spool = await Spool.open(tmp.path);
+    const before = spool.messageDirSyncs;
+    const N = 40;
+    const entries = await Promise.all(Array.from({ length: N }, (_, i) => store(spool, Buffer.from(`Subject: ${i}\r\n\r\nx\r\n`))));
+    expect(readdirSync(spool.msgDir)).toHaveLength(N);
+    expect(readdirSync(spool.tmpDir)).toEqual([]);
+    expect(new Set(entries.map((e) => e.envelope.id)).size).toBe(N);
+    expect(spool.messageDirSyncs - before).toBeGreaterThan(0);
+    expect(spool.messageDirSyncs - before).toBeLessThan(N);
+    await spool.close();
+  });
+
   it('abort removes the temp file and swallows the rest of the body', async () => {
     const spool = await Spool.open(tmp.path);
     const w = spool.createWriter(envelope());
