@@ -86,15 +86,17 @@ export function createDeliverer(opts: DelivererOptions): Deliverer {
     idleMs: opts.idleMs,
     timeouts: opts.timeouts,
   });
-  let resolverCache: { key: string; pair: ResolverPair } | null = null;
+  let resolverCache: { config: RelayConfig; key: string; pair: ResolverPair } | null = null;
   const inFlight = new Set<Promise<unknown>>();
   let closed = false;
 
   function resolvers(config: RelayConfig): ResolverPair {
+    // The same config object (no reload since) has the same DNS settings: skip serialising them.
+    if (resolverCache?.config === config) return resolverCache.pair;
     const key = JSON.stringify(config.dns);
     if (resolverCache?.key !== key) {
-      resolverCache = { key, pair: createResolverPair(config.dns, { timeoutMs: opts.dnsTimeoutMs ?? 3000, tries: 2 }) };
-    }
+      resolverCache = { config, key, pair: createResolverPair(config.dns, { timeoutMs: opts.dnsTimeoutMs ?? 3000, tries: 2 }) };
+    } else resolverCache.config = config;
     return resolverCache.pair;
   }
 
