@@ -7,7 +7,8 @@
  * cost the main thread tens of microseconds (a cross-CPU wake-up per call), five or six calls per
  * message; and the same calls made synchronously on the main thread were worse, because ext4 makes
  * metadata calls wait while its journal commits. Here the main thread posts one message per file
- * operation and gets the answers back in batches; the waiting happens on this thread.
+ * operation and gets the answers back in batches; the hand-offs to the thread pool (which still
+ * runs the calls, in parallel) and their wake-ups cost this thread instead.
  *
  * The thread runs from source text (`eval`), so it works the same from the TypeScript sources and
  * from the single-file bundle, with no second file to find at run time.
@@ -62,17 +63,22 @@ function threadMain(require: (id: string) => unknown): void {
     return { seq, code: e?.code ?? 'EIO', message: e?.message ?? String(err) };
   };
   // writev can be short on a nearly full disk; the rest goes in plain writes so ENOSPC surfaces.
-  const writeAll = (fd: number, bufs: Uint8Array[]): void => {
+  const writeAll = (fd: number, bufs: Uint8Array[], done: (err: unknown) => void): void => {
     let total = 0;
     for (const b of bufs) total += b.length;
-    const written = fs.writevSync(fd, bufs);
-    if (written === total) return;
-    const rest = Buffer.concat(bufs).subarray(written);
-    for (let off = 0; off < rest.length; ) {
-      const n = fs.writeSync(fd, rest, off, rest.length - off);
-      if (n === 0) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
-      off += n;
-    }
+    fs.writev(fd, bufs, (err, written) => {
+      if (err || written === total) return done(err);
+      const rest = Buffer.concat(bufs).subarray(written);
+      const more = (off: number): void => {
+        if (off >= rest.length) return done(null);
+        fs.write(fd, rest, off, rest.length - off, null, (e, n) => {
+          if (e) return done(e);
+          if (n === 0) return done(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
+          more(off + n);
+        });
+      };
+      more(0);
+    });
   };
   const quietly = (fn: () => void): void => {
     try {
@@ -81,30 +87,27 @@ function threadMain(require: (id: string) => unknown): void {
       // cleanup after a failure that is already being reported
     }
   };
+  // Every call goes through the thread pool, so a slow file system (a create that takes
+  // milliseconds) delays one message, not every store queued behind it.
   const store = (m: Extract<Request, { op: 'store' }>): void => {
-    let fd = -1;
-    const giveUp = (err: unknown): void => {
-      if (fd >= 0) quietly(() => fs.closeSync(fd));
-      quietly(() => fs.unlinkSync(m.tmp));
-      reply(failed(m.seq, err));
-    };
-    try {
-      fd = fs.openSync(m.tmp, 'wx', 0o600);
-      writeAll(fd, m.bufs);
-    } catch (err) {
-      return giveUp(err);
-    }
-    // The fsync goes to the thread pool, so stores of other messages carry on meanwhile.
-    fs.fsync(fd, (err) => {
-      if (err) return giveUp(err);
-      try {
-        fs.closeSync(fd);
-        fd = -1;
-        fs.renameSync(m.tmp, m.final);
-      } catch (e) {
-        return giveUp(e);
-      }
-      afterRename(m);
+    fs.open(m.tmp, 'wx', 0o600, (openErr, fd) => {
+      // Not created by us (EEXIST: someone else's file, or EACCES): nothing of ours to remove.
+      if (openErr) return reply(failed(m.seq, openErr));
+      const giveUp = (err: unknown, open: boolean): void => {
+        const removeTmp = (): void => fs.unlink(m.tmp, () => reply(failed(m.seq, err)));
+        if (open) fs.close(fd, removeTmp);
+        else removeTmp();
+      };
+      writeAll(fd, m.bufs, (writeErr) => {
+        if (writeErr) return giveUp(writeErr, true);
+        fs.fsync(fd, (syncErr) => {
+          if (syncErr) return giveUp(syncErr, true);
+          fs.close(fd, (closeErr) => {
+            if (closeErr) return giveUp(closeErr, false);
+            fs.rename(m.tmp, m.final, (renameErr) => (renameErr ? giveUp(renameErr, false) : afterRename(m)));
+          });
+        });
+      });
     });
   };
   // Group commit of the directory: one fsync covers every rename made before it started; renames

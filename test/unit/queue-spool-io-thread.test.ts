@@ -47,6 +47,7 @@ describe('spool file thread', () => {
     writeFileSync(tmpFile('dup'), 'someone else');
     await expect(io.store(tmpFile('dup'), msgFile('dup'), [Buffer.from('x')])).rejects.toMatchObject({ code: 'EEXIST' });
     expect(existsSync(msgFile('dup'))).toBe(false);
+    expect(readFileSync(tmpFile('dup'), 'utf8')).toBe('someone else');
   });
 
   it('a rename that fails removes the temp file and reports the errno code', async () => {
