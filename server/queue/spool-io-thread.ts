@@ -176,7 +176,10 @@ function threadMain(require: (id: string) => unknown): void {
   });
 }
 
-const THREAD_SOURCE = `(${threadMain.toString()})(require);`;
+// `__name`: esbuild with keepNames (tsx, which runs the relay from a checkout) wraps named arrow
+// functions in a call to that helper, defined in the module but not in the thread: an identity
+// stand-in keeps the names harmlessly. test/integration/relay-cli.test.ts runs the relay that way.
+const THREAD_SOURCE = `'use strict';\nconst __name = (target) => target;\n(${threadMain.toString()})(require);`;
 
 interface Pending {
   resolve(): void;

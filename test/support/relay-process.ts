@@ -11,6 +11,8 @@ import { freePort } from './free-port.ts';
 import { makeTempDir, type TempDir } from './temp-dir.ts';
 
 export const RELAY_BUNDLE = path.resolve('dist/mailrelay.mjs');
+/** The `mailrelay` command of this checkout (runs server/ through tsx). */
+export const CHECKOUT_ENTRY = path.resolve('bin/mailrelay.js');
 
 export interface RelayProcessOptions {
   /** Config (partial: the relay fills in defaults). `listeners` is set by the harness unless given. */
@@ -22,6 +24,11 @@ export interface RelayProcessOptions {
   env?: Record<string, string>;
   /** TLS mode of the single listener the harness creates. */
   tls?: 'none' | 'starttls' | 'implicit';
+  /**
+   * What runs: the bundle (default, what users and the app run) or `bin/mailrelay.js` from this
+   * checkout, the TypeScript through tsx (what `npx mailrelay serve` runs in a clone).
+   */
+  entry?: 'bundle' | 'checkout';
 }
 
 export type LogLine = Record<string, unknown> & { event?: string };
@@ -134,7 +141,8 @@ export class RelayProcess {
 
 /** Write the config and start `mailrelay serve`; resolves once the relay logged its `start` line. */
 export async function startRelayProcess(opts: RelayProcessOptions = {}): Promise<RelayProcess> {
-  if (!existsSync(RELAY_BUNDLE)) throw new Error(`${RELAY_BUNDLE} is missing: run "npm run build:relay" first`);
+  const entry = opts.entry === 'checkout' ? CHECKOUT_ENTRY : RELAY_BUNDLE;
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build:relay" first`);
   const owned = opts.dataDir ? null : makeTempDir('relay-it-');
   const dataDir = opts.dataDir ?? owned!.path;
   mkdirSync(dataDir, { recursive: true });
@@ -142,7 +150,7 @@ export async function startRelayProcess(opts: RelayProcessOptions = {}): Promise
   const config = { listeners: [{ name: 'smtp', host: '127.0.0.1', port, tls: opts.tls ?? 'starttls' }], ...opts.config };
   const configFile = path.join(dataDir, 'config.json');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
-  const child = spawn(process.execPath, [RELAY_BUNDLE, 'serve', '--data-dir', dataDir, '--config', configFile], {
+  const child = spawn(process.execPath, [entry, 'serve', '--data-dir', dataDir, '--config', configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
   });
