@@ -19,6 +19,7 @@ import {
   issuesFromZod,
   logsEventParams,
   readyParamsSchema,
+  relaxed,
   rpcResponseSchema,
   type LogsEvent,
   type MethodName,
@@ -109,7 +110,8 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
       return Promise.reject(new ControlError('INVALID_PARAMS', `invalid params for ${method}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues));
     }
     return this.request(method, parsed.data, options?.timeoutMs).then((result) => {
-      const r = def.result.safeParse(result);
+      // Relaxed: a newer relay may add fields; they are dropped, not an error (relaxed-schema.ts).
+      const r = relaxed(def.result).safeParse(result);
       if (!r.success) {
         const issues = issuesFromZod(r.error, ['result']);
         throw new ControlError('BAD_RESPONSE', `${method}: the relay's answer does not match the contract (${issues.map((i) => `${i.path}: ${i.message}`).join('; ')})`, issues);
@@ -161,14 +163,14 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     if (typeof message.method === 'string' && !('id' in message)) {
       if (this.handshake && (message.method === NOTIFICATION_HELLO || message.method === NOTIFICATION_READY)) return this.handshake(message);
       if (message.method === NOTIFICATION_LOGS_EVENT) {
-        const p = logsEventParams.safeParse(message.params);
+        const p = relaxed(logsEventParams).safeParse(message.params);
         if (p.success) this.emit('logs.event', p.data);
         return;
       }
       this.emit('notification', message.method, message.params);
       return;
     }
-    const r = rpcResponseSchema.safeParse(value);
+    const r = relaxed(rpcResponseSchema).safeParse(value);
     if (!r.success) return;
     const res = r.data;
     if (res.id === null) {
@@ -215,12 +217,12 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
         this.handshake = (message) => {
           if ('preAuthenticated' in auth) {
             if (message.method !== NOTIFICATION_READY) return;
-            const ready = readyParamsSchema.safeParse(message.params);
+            const ready = relaxed(readyParamsSchema).safeParse(message.params);
             if (!ready.success) return settle(() => reject(new ControlError('BAD_RESPONSE', 'malformed ready notification')));
             return settle(() => (checkProtocol(ready.data.protocol, ready.data.version, reject) ? resolve(ready.data) : undefined));
           }
           if (message.method !== NOTIFICATION_HELLO) return;
-          const hello = helloParamsSchema.safeParse(message.params);
+          const hello = relaxed(helloParamsSchema).safeParse(message.params);
           if (!hello.success) return settle(() => reject(new ControlError('BAD_RESPONSE', 'malformed hello from the relay')));
           if (!checkProtocol(hello.data.protocol, hello.data.version, (e) => settle(() => reject(e)))) return;
           this.handshake = null;
@@ -228,7 +230,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
           const clientNonce = newNonce();
           this.request('auth', { clientNonce, mac: computeMac(key, hello.data.nonce, clientNonce) }, timeoutMs).then(
             (result) => {
-              const ready = readyParamsSchema.safeParse(result);
+              const ready = relaxed(readyParamsSchema).safeParse(result);
               settle(() => (ready.success ? resolve(ready.data) : reject(new ControlError('BAD_RESPONSE', 'malformed auth result'))));
             },
             (err: ControlError) => settle(() => reject(err)),

@@ -8,3 +8,4 @@ export * from './logs-contract.ts';
 export * from './stats-contract.ts';
 export * from './users-contract.ts';
 export * from './service-contract.ts';
+export * from './relaxed-schema.ts';
