@@ -3,28 +3,34 @@
  * A/AAAA records and each address's PTR names it back. For every relay domain: its public MX points
  * at this relay (the external resolvers), and the relay's own way on to the main server (the next
  * hop, or the MX the internal resolvers give) exists and does not lead back here. Each check passes
- * or says in one line what to fix.
+ * or says in one line what to fix — in English, and as a `code` with the `params` the sentences
+ * interpolate, so the app can say the same in the user's language.
  */
 import os from 'node:os';
 import net from 'node:net';
 import type { RelayConfig } from '../config/schema.ts';
 import { parseHostPort } from '../config/value-checks.ts';
-import type { MethodResult } from '../protocol/index.ts';
+import type { DnsCheckCode, MethodResult } from '../protocol/index.ts';
 import { asciiDomain } from './address-parts.ts';
 import { createResolverPair, dnsFailure, lookupAddresses, lookupMx, withFallback, type DnsAnswer, type DnsFailure, type MxHost, type ResolverPair } from './resolvers.ts';
 
 type DnsCheckResult = MethodResult<'dns.check'>;
-type Check = DnsCheckResult['checks'][number];
+/** A check as this relay makes it: the contract's optional `code` and `params` always set. */
+type Check = DnsCheckResult['checks'][number] & { code: DnsCheckCode; params: Record<string, string> };
+/** What a check is about, before its outcome is known. */
+type CheckBase = Pick<Check, 'name' | 'subject' | 'expected' | 'params'>;
 
 export interface DnsCheckOptions {
   /** Addresses of this machine; default: every interface address. */
   localAddresses?: string[];
   timeoutMs?: number;
+  /** The resolvers to ask; default: those of `config.dns` (tests hand in their own). */
+  resolvers?: ResolverPair;
 }
 
 /** Run every check against the config's resolvers. */
 export async function checkDnsSetup(config: RelayConfig, opts: DnsCheckOptions = {}): Promise<DnsCheckResult> {
-  const pair = createResolverPair(config.dns, { timeoutMs: opts.timeoutMs ?? 2000, tries: 2 });
+  const pair = opts.resolvers ?? createResolverPair(config.dns, { timeoutMs: opts.timeoutMs ?? 2000, tries: 2 });
   const host = asciiDomain(config.general.profile.hostname);
   const checks: Check[] = [];
 
@@ -50,20 +56,18 @@ export async function checkDnsSetup(config: RelayConfig, opts: DnsCheckOptions =
 
     // Public MX → this relay.
     const mx = await lookupMx(pair.external, domain);
-    const name = `external MX of ${domain} points at this relay`;
-    const expected = `an MX host that is ${host} or has one of its addresses`;
+    const base: CheckBase = { name: `external MX of ${domain} points at this relay`, subject: domain, expected: `an MX host that is ${host} or has one of its addresses`, params: { domain, host } };
     if (!mx.ok) {
-      checks.push(lookupProblem(name, domain, expected, mx, `Add "${domain}. MX 10 ${host}." to the public DNS of ${domain}.`));
+      checks.push(lookupProblem(base, mx, 'externalMx', 'externalMx.missing', `Add "${domain}. MX 10 ${host}." to the public DNS of ${domain}.`));
     } else {
       const hosts = await Promise.all(mx.value.map(async (m) => ({ m, ...(await isThisRelay(m.exchange, external)) })));
       const found = hosts.map(({ m, addrs }) => describeMx(m, addrs));
       const pointsHere = hosts.some((h) => h.us);
       const implicit = mx.value.every((m) => m.implicit);
       checks.push({
-        name,
-        subject: domain,
+        ...base,
         status: !pointsHere ? 'fail' : implicit ? 'warn' : 'pass',
-        expected,
+        code: !pointsHere ? 'externalMx.elsewhere' : implicit ? 'externalMx.implicitOnly' : 'externalMx.ok',
         found,
         fix: !pointsHere
           ? `Add "${domain}. MX 10 ${host}." to the public DNS of ${domain} (as its only MX, or as a backup MX with a higher number than the main server's).`
@@ -77,40 +81,47 @@ export async function checkDnsSetup(config: RelayConfig, opts: DnsCheckOptions =
     if (rd.nextHop !== '') {
       const hp = parseHostPort(rd.nextHop);
       const hopHost = hp?.host ?? rd.nextHop;
-      const check = `next hop of ${domain} reaches the main server`;
-      const expectedHop = `${rd.nextHop} resolves to a server other than this relay`;
+      const hop: CheckBase = {
+        name: `next hop of ${domain} reaches the main server`,
+        subject: domain,
+        expected: `${rd.nextHop} resolves to a server other than this relay`,
+        params: { domain, nextHop: rd.nextHop, hopHost, key },
+      };
       if (net.isIP(hopHost)) {
         const us = ours.has(normaliseIp(hopHost)) && (hp?.port ?? 25) === 25;
-        checks.push({ name: check, subject: domain, status: us ? 'fail' : 'pass', expected: expectedHop, found: [hopHost], fix: us ? loopFix(domain, key) : null });
+        checks.push({ ...hop, status: us ? 'fail' : 'pass', code: us ? 'nextHop.loop' : 'nextHop.ok', found: [hopHost], fix: us ? loopFix(domain, key) : null });
       } else {
         const { us, addrs } = await isThisRelay(hopHost, internal);
-        const status = addrs.length === 0 ? 'fail' : us && (hp?.port ?? 25) === 25 ? 'fail' : 'pass';
+        const code = addrs.length === 0 ? 'nextHop.unresolvable' : us && (hp?.port ?? 25) === 25 ? 'nextHop.loop' : 'nextHop.ok';
         checks.push({
-          name: check,
-          subject: domain,
-          status,
-          expected: expectedHop,
+          ...hop,
+          status: code === 'nextHop.ok' ? 'pass' : 'fail',
+          code,
           found: addrs,
-          fix: addrs.length === 0 ? `The next hop ${hopHost} has no A/AAAA record in the internal DNS: fix the name there, or set ${key}.nextHop to the main server's IP address.` : status === 'fail' ? loopFix(domain, key) : null,
+          fix: code === 'nextHop.unresolvable' ? `The next hop ${hopHost} has no A/AAAA record in the internal DNS: fix the name there, or set ${key}.nextHop to the main server's IP address.` : code === 'nextHop.loop' ? loopFix(domain, key) : null,
         });
       }
       continue;
     }
     const imx = await withFallback(pair, (r) => lookupMx(r, domain));
-    const iname = `internal MX of ${domain} points at the main server`;
-    const iexpected = `an MX host other than this relay (${host}), found through the internal DNS`;
-    const addFix = `Add an MX record for ${domain} pointing at the main mail server to the internal DNS${config.dns.internal.length ? ` (${config.dns.internal.join(', ')})` : ' and list that server in dns.internal'}, or set ${key}.nextHop to the main server.`;
+    const internalDns = config.dns.internal.join(', ');
+    const ibase: CheckBase = {
+      name: `internal MX of ${domain} points at the main server`,
+      subject: domain,
+      expected: `an MX host other than this relay (${host}), found through the internal DNS`,
+      params: { domain, host, key, internalDns },
+    };
     if (!imx.ok) {
-      checks.push(lookupProblem(iname, domain, iexpected, imx, addFix));
+      const addFix = `Add an MX record for ${domain} pointing at the main mail server to the internal DNS${internalDns ? ` (${internalDns})` : ' and list that server in dns.internal'}, or set ${key}.nextHop to the main server.`;
+      checks.push(lookupProblem(ibase, imx, 'internalMx', internalDns ? 'internalMx.missing' : 'internalMx.missingNoInternalDns', addFix));
       continue;
     }
     const ihosts = await Promise.all(imx.value.map(async (m) => ({ m, ...(await isThisRelay(m.exchange, internal)) })));
     const loops = ihosts.some((h) => h.us);
     checks.push({
-      name: iname,
-      subject: domain,
+      ...ibase,
       status: loops ? 'fail' : 'pass',
-      expected: iexpected,
+      code: loops ? 'internalMx.loop' : 'internalMx.ok',
       found: ihosts.map(({ m, addrs }) => describeMx(m, addrs)),
       fix: loops ? loopFix(domain, key) : null,
     });
@@ -119,33 +130,42 @@ export async function checkDnsSetup(config: RelayConfig, opts: DnsCheckOptions =
 }
 
 function hostnameCheck(host: string, forward: DnsAnswer<string[]>): Check {
-  const name = `host name ${host} has an address`;
-  const expected = `an A or AAAA record for ${host} with this relay's public address`;
+  const base: CheckBase = { name: `host name ${host} has an address`, subject: host, expected: `an A or AAAA record for ${host} with this relay's public address`, params: { host } };
   if (!host.includes('.') || host.startsWith('localhost')) {
-    return { name, subject: host, status: 'fail', expected, found: forward.ok ? forward.value : [], fix: "Set general.profile.hostname to the relay's public name (a fully qualified domain name), then give that name an A record." };
+    const fix = "Set general.profile.hostname to the relay's public name (a fully qualified domain name), then give that name an A record.";
+    return { ...base, status: 'fail', code: 'hostname.notFqdn', found: forward.ok ? forward.value : [], fix };
   }
-  if (forward.ok) return { name, subject: host, status: 'pass', expected, found: forward.value, fix: null };
-  return lookupProblem(name, host, expected, forward, `Add an A record (and an AAAA record for IPv6) for ${host} with this relay's public address to the public DNS.`);
+  if (forward.ok) return { ...base, status: 'pass', code: 'hostname.ok', found: forward.value, fix: null };
+  return lookupProblem(base, forward, 'hostname', 'hostname.noAddress', `Add an A record (and an AAAA record for IPv6) for ${host} with this relay's public address to the public DNS.`);
 }
 
 async function reverseCheck(pair: ResolverPair, host: string, ip: string): Promise<Check> {
-  const name = `reverse DNS of ${ip} names ${host}`;
-  const expected = `a PTR record for ${ip} with the name ${host}`;
+  const base: CheckBase = { name: `reverse DNS of ${ip} names ${host}`, subject: ip, expected: `a PTR record for ${ip} with the name ${host}`, params: { host, ip } };
   const fix = `Ask whoever runs the network of ${ip} (usually the provider) to set its PTR record to ${host}; many receivers refuse mail when the reverse name does not match.`;
   let names: string[];
   try {
     names = (await pair.external.reverse(ip)).map((n) => asciiDomain(n));
   } catch (err) {
-    return lookupProblem(name, ip, expected, dnsFailure(err, ip, 'PTR'), fix);
+    return lookupProblem(base, dnsFailure(err, ip, 'PTR'), 'reverse', 'reverse.missing', fix);
   }
   const match = names.includes(host);
-  return { name, subject: ip, status: match ? 'pass' : 'fail', expected, found: names, fix: match ? null : fix };
+  return { ...base, status: match ? 'pass' : 'fail', code: match ? 'reverse.ok' : 'reverse.mismatch', found: names, fix: match ? null : fix };
 }
 
-/** A check whose lookup failed: missing records fail with `fix`; a DNS that did not answer is an error. */
-function lookupProblem(name: string, subject: string, expected: string, f: DnsFailure, fix: string): Check {
-  if (f.permanent) return { name, subject, status: 'fail', expected, found: [f.message], fix };
-  return { name, subject, status: 'error', expected, found: [f.message], fix: `The DNS did not answer (${f.message}): check the servers in dns.internal / dns.external and try again.` };
+/**
+ * A check whose lookup failed: missing records fail with `missingCode` and `fix`; a DNS that did not
+ * answer is an error (`<check>.lookupError`, with the resolver's message as `dnsError`).
+ */
+function lookupProblem(base: CheckBase, f: DnsFailure, check: 'hostname' | 'reverse' | 'externalMx' | 'internalMx', missingCode: DnsCheckCode, fix: string): Check {
+  if (f.permanent) return { ...base, status: 'fail', code: missingCode, found: [f.message], fix };
+  return {
+    ...base,
+    params: { ...base.params, dnsError: f.message },
+    status: 'error',
+    code: `${check}.lookupError`,
+    found: [f.message],
+    fix: `The DNS did not answer (${f.message}): check the servers in dns.internal / dns.external and try again.`,
+  };
 }
 
 function loopFix(domain: string, key: string): string {

@@ -2,14 +2,15 @@
  * `test.send` (SPEC §1.7): send one test message along the route real delivery would take — the same
  * route planner, resolvers, endpoint order and nodemailer SMTP client settings — and return the SMTP
  * conversation line by line. Nothing is queued: the message exists only for this conversation, so
- * a failure is reported, never retried.
+ * a failure is reported, never retried. The route is told twice: in English (`route`, for the CLI and
+ * older apps) and as data (`routes`), for the app to word in the user's language.
  */
 import { randomBytes } from 'node:crypto';
 import { format } from 'node:util';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import type { RelayConfig } from '../config/schema.ts';
-import type { MethodResult, ParsedParams } from '../protocol/index.ts';
+import type { MethodResult, ParsedParams, TestSendRouteKind } from '../protocol/index.ts';
 import { asciiAddress, asciiDomain } from './address-parts.ts';
 import { classifyError, normaliseReply } from './reply-classifier.ts';
 import { createResolverPair } from './resolvers.ts';
@@ -19,6 +20,7 @@ import type { Endpoint } from './smtp-client-pool.ts';
 
 type TestSendResult = MethodResult<'test.send'>;
 type TranscriptLine = TestSendResult['transcript'][number];
+type RouteSummary = NonNullable<TestSendResult['routes']>[number] & { kind: TestSendRouteKind };
 
 export interface TestSendOptions {
   config: RelayConfig;
@@ -74,19 +76,37 @@ export async function sendTestMessage(params: ParsedParams<'test.send'>, opts: T
   const resolvers = createResolverPair(config.dns, { timeoutMs: 3000, tries: 2 });
 
   const routeNames: string[] = [];
+  const summaries: RouteSummary[] = [];
   const hops: string[] = [];
   let reply: string | null = null;
   let ok = routes.length > 0;
   for (const route of routes) {
     const name = describeRoute(route.target);
     routeNames.push(name);
+    summaries.push(routeSummary(route.target));
     transcript.add('info', `route for ${route.recipients.map((r) => r.rcpt).join(', ')}: ${name}`);
     const r = await tryRoute(route, { config, from: params.from, message, transcript, resolvers, directPort: opts.directPort ?? 25, deadline, now, timeouts: opts.timeouts });
     if (r.hop) hops.push(r.hop);
     reply = r.reply;
     ok &&= r.ok;
   }
-  return { ok, route: routeNames.join('; ') || 'no route', nextHop: hops.length ? hops.join(', ') : null, reply, durationMs: now() - started, transcript: transcript.lines };
+  return { ok, route: routeNames.join('; ') || 'no route', routes: summaries, nextHop: hops.length ? hops.join(', ') : null, reply, durationMs: now() - started, transcript: transcript.lines };
+}
+
+/** A route target as the contract's route description: what `describeRoute` says, as data. */
+export function routeSummary(target: Route['target']): RouteSummary {
+  switch (target.kind) {
+    case 'relayHost': {
+      const where = `${target.relayHost.host}:${target.relayHost.port}`;
+      return target.rule === null ? { kind: 'relayHost', target: where, name: null } : { kind: 'relayException', target: where, name: target.rule };
+    }
+    case 'nextHop':
+      return { kind: 'nextHop', target: target.port === null ? target.host : `${target.host}:${target.port}`, name: target.relayDomain };
+    case 'mx':
+      return { kind: target.resolvers === 'internal' ? 'relayDomainMx' : 'directMx', target: target.domain, name: null };
+    case 'unroutable':
+      return { kind: 'unroutable', target: target.reason, name: null };
+  }
 }
 
 interface RouteContext {

@@ -88,11 +88,37 @@ const transcriptLine = z
   })
   .strict();
 
+/**
+ * The kinds of route a `test.send` route description names: the default relay host, a relay
+ * exception's relay host, a relay domain's fixed next hop, a relay domain's MX through the internal
+ * DNS, direct delivery to the MX of the recipient domain, and no route at all.
+ */
+export const TEST_SEND_ROUTE_KINDS = ['relayHost', 'relayException', 'nextHop', 'relayDomainMx', 'directMx', 'unroutable'] as const;
+/** A kind of route of `test.send` (see TEST_SEND_ROUTE_KINDS). */
+export type TestSendRouteKind = (typeof TEST_SEND_ROUTE_KINDS)[number];
+
+/** One route of a test message, as data, so a client can describe it in its own language. */
+const testSendRoute = z
+  .object({
+    /**
+     * One of TEST_SEND_ROUTE_KINDS. A plain string, not an enum, so that an app accepts kinds of a
+     * newer relay (and shows the English `route` for them) instead of refusing the whole answer.
+     */
+    kind: z.string(),
+    /** host:port (relay hosts), host or host:port (next hop), the domain (MX kinds), the relay's English reason (unroutable). */
+    target: z.string(),
+    /** The relay exception (relayException) or relay domain (nextHop) that chose the route; else null. */
+    name: z.string().nullable(),
+  })
+  .strict();
+
 export const testSendResult = z
   .object({
     ok: z.boolean(),
-    /** The route taken, e.g. "direct MX" or the name of a relay exception. */
+    /** The route taken, in English, e.g. "direct MX delivery to example.com" or the name of a relay exception. */
     route: z.string(),
+    /** The same routes as data, in order (empty: no route); absent from relays that predate it. */
+    routes: z.array(testSendRoute).optional(),
     nextHop: z.string().nullable(),
     /** The final reply of the next hop, or our reason when there was none. */
     reply: z.string().nullable(),
@@ -100,6 +126,42 @@ export const testSendResult = z
     transcript: z.array(transcriptLine),
   })
   .strict();
+
+/**
+ * What a DNS check checked and how it came out, `<check>.<outcome>`. Checks: `hostname` (the relay's
+ * host name has A/AAAA records), `reverse` (each of those addresses has a PTR naming the host back),
+ * `externalMx` (a relay domain's public MX points at this relay), `nextHop` (a relay domain's fixed
+ * next hop resolves and is not this relay), `internalMx` (a relay domain's MX in the internal DNS
+ * names the main server, not this relay). Outcomes: `ok`; `lookupError` (the DNS did not answer);
+ * `notFqdn`, `noAddress`, `missing`, `mismatch`, `elsewhere`, `implicitOnly` (no MX record, only an
+ * A record), `unresolvable`, `loop` (mail would come back here); `missingNoInternalDns` is `missing`
+ * when dns.internal is empty.
+ */
+export const DNS_CHECK_CODES = [
+  'hostname.ok',
+  'hostname.notFqdn',
+  'hostname.noAddress',
+  'hostname.lookupError',
+  'reverse.ok',
+  'reverse.mismatch',
+  'reverse.missing',
+  'reverse.lookupError',
+  'externalMx.ok',
+  'externalMx.implicitOnly',
+  'externalMx.elsewhere',
+  'externalMx.missing',
+  'externalMx.lookupError',
+  'nextHop.ok',
+  'nextHop.loop',
+  'nextHop.unresolvable',
+  'internalMx.ok',
+  'internalMx.loop',
+  'internalMx.missing',
+  'internalMx.missingNoInternalDns',
+  'internalMx.lookupError',
+] as const;
+/** The kind and outcome of one DNS check (see DNS_CHECK_CODES). */
+export type DnsCheckCode = (typeof DNS_CHECK_CODES)[number];
 
 /** One DNS check of SPEC §1.5's setup. */
 const dnsCheck = z
@@ -113,6 +175,19 @@ const dnsCheck = z
     found: z.array(z.string()),
     /** What to change when it does not pass; null when it passes. */
     fix: z.string().nullable(),
+    /**
+     * One of DNS_CHECK_CODES, for clients that word `name`, `expected` and `fix` in their own
+     * language. A plain string, not an enum, so that an app accepts codes of a newer relay (and shows
+     * the English text for them); absent from relays that predate it.
+     */
+    code: z.string().optional(),
+    /**
+     * The values the sentences interpolate: `host` (the relay's host name), `ip`, `domain` (a relay
+     * domain), `nextHop` (as configured), `hopHost` (its host part), `key` (the relay domain's config
+     * key, e.g. "relayControl.relayDomains[0]"), `internalDns` (dns.internal, comma-separated) and
+     * `dnsError` (the resolver's English error) — each where the check has it.
+     */
+    params: z.record(z.string(), z.string()).optional(),
   })
   .strict();
 

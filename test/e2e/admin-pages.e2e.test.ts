@@ -1,12 +1,13 @@
 /**
  * Dashboard, Users and Tools against a real relay: the dashboard counts the mail that went through,
  * users added in the UI can log in with SMTP AUTH, and a test message through a real next hop
- * (an SMTP sink as relay host) shows its transcript; the DNS check runs and reports.
+ * (an SMTP sink as relay host) shows its transcript; the DNS check runs and reports — in English and,
+ * worded by the app from the relay's codes, in German.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startE2eApp, type E2eApp } from './harness/e2e-app.ts';
 import { sendMail } from './harness/mail.ts';
-import { collectPageErrors, goto, main, screenshot, waitForText } from './harness/ui.ts';
+import { collectPageErrors, goto, main, screenshot, switchLanguage, waitForText } from './harness/ui.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { startDnsServer } from '../support/dns-server.ts';
 import { swaks } from '../support/swaks.ts';
@@ -137,10 +138,34 @@ describe('tools', () => {
       await waitForText(checks, 'Pass');
       await waitForText(checks, 'Fail');
       await waitForText(checks, 'What to fix:');
+      await waitForText(checks, 'internal MX of office.example points at the main server');
       await screenshot(page, 'flow-tools-dns-en');
+
+      // The same answer in German, without a new check: the app words it from the codes.
+      await switchLanguage(page, 'de');
+      await waitForText(main(page), /\d von \d Prüfungen bestanden/);
+      await waitForText(checks, 'Hostname relay.test hat einen A-/AAAA-Eintrag');
+      await waitForText(checks, 'Reverse-DNS (PTR) von 127.0.0.1 ergibt relay.test');
+      await waitForText(checks, 'Interner MX-Eintrag von office.example zeigt auf den Haupt-E-Mail-Server');
+      await waitForText(checks, 'E-Mails für office.example kämen zu diesem Relay zurück (Mail-Schleife)');
+      expect(await checks.innerText()).not.toMatch(/points at|What to fix/);
+      await screenshot(page, 'flow-tools-dns-de');
     } finally {
       await dns.stop();
     }
+  });
+
+  it('describes the route of a test message in German', async () => {
+    const page = app.page;
+    await main(page).getByRole('tab', { name: 'Testnachricht senden' }).click();
+    await main(page).getByLabel('An', { exact: true }).fill('check@partner.example');
+    await main(page).getByRole('button', { name: 'Testnachricht senden' }).click();
+    const result = page.getByTestId('send-result');
+    await waitForText(result, 'Der nächste Server hat die Nachricht angenommen');
+    await waitForText(page.getByTestId('send-route'), `Relay-Host 127.0.0.1:${sink.port}`);
+    await screenshot(page, 'flow-tools-test-send-de');
+    await switchLanguage(page, 'en');
+    await waitForText(page.getByTestId('send-route'), `relay host 127.0.0.1:${sink.port}`);
   });
 
   it('logged no errors in the page', () => {

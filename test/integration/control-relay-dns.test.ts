@@ -105,6 +105,15 @@ describe('dns.check', () => {
     expect(missing.fix).toContain(internal.address);
   });
 
+  it('gives every check a code and the values of its sentences, for the app to word them', () => {
+    expect(check('reverse DNS of 192.0.2.11 names relay.test')).toMatchObject({ code: 'reverse.mismatch', params: { host: 'relay.test', ip: '192.0.2.11' } });
+    expect(check('external MX of backup.test points at this relay')).toMatchObject({ code: 'externalMx.implicitOnly', params: { domain: 'backup.test', host: 'relay.test' } });
+    expect(check('internal MX of loop.test points at the main server')).toMatchObject({ code: 'internalMx.loop', params: { domain: 'loop.test', key: 'relayControl.relayDomains[2]' } });
+    expect(check('next hop of hop.test reaches the main server')).toMatchObject({ code: 'nextHop.ok', params: { nextHop: 'mail.corp.test:2525', hopHost: 'mail.corp.test' } });
+    expect(check('internal MX of nomx.test points at the main server')).toMatchObject({ code: 'internalMx.missing', params: { internalDns: internal.address } });
+    for (const c of result.checks) expect(c.code, c.name).toMatch(/^[a-zA-Z]+\.[a-zA-Z]+$/);
+  });
+
   it('is not ok while any check fails, and every failing check says what to fix', () => {
     expect(result.ok).toBe(false);
     for (const c of result.checks) {

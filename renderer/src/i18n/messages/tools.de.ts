@@ -30,6 +30,15 @@ export default {
     dirClient: 'vom Relay gesendet',
     dirServer: 'Antwort des nächsten Servers',
     dirInfo: 'Hinweis',
+    routes: {
+      relayHost: 'Relay-Host {target}',
+      relayException: 'Relay-Ausnahme „{name}“ ({target})',
+      nextHop: 'Relay-Domain „{name}“ → Next Hop {target}',
+      relayDomainMx: 'Relay-Domain {target} → MX-Eintrag im internen DNS',
+      directMx: 'Direkte Zustellung an den MX von {target}',
+      unroutable: 'Nicht zustellbar ({target})',
+    },
+    noRoute: 'Kein Weg gefunden',
   },
   dns: {
     intro: 'Prüft die DNS-Einträge der Relay-Einrichtung: Die MX-Einträge der Relay-Domains zeigen auf dieses Relay, die internen MX-Einträge auf den Hauptmailserver, und der Hostname löst vorwärts und rückwärts auf.',
@@ -45,5 +54,27 @@ export default {
     found: 'Gefunden',
     nothingFound: 'kein Eintrag',
     fix: 'Was zu ändern ist:',
+    check: {
+      hostname: { name: 'Hostname {host} hat einen A-/AAAA-Eintrag', expected: 'ein A- oder AAAA-Eintrag für {host} mit der öffentlichen Adresse dieses Relays' },
+      reverse: { name: 'Reverse-DNS (PTR) von {ip} ergibt {host}', expected: 'ein PTR-Eintrag für {ip} mit dem Namen {host}' },
+      externalMx: { name: 'Externer MX-Eintrag von {domain} zeigt auf dieses Relay', expected: 'ein MX-Host, der {host} heißt oder eine seiner Adressen hat' },
+      nextHop: { name: 'Next Hop von {domain} führt zum Haupt-E-Mail-Server', expected: '{nextHop} löst auf einen anderen Server als dieses Relay auf' },
+      internalMx: { name: 'Interner MX-Eintrag von {domain} zeigt auf den Haupt-E-Mail-Server', expected: 'ein MX-Host, der nicht dieses Relay ({host}) ist, gefunden über das interne DNS' },
+    },
+    fixes: {
+      hostnameNotFqdn: 'Tragen Sie in general.profile.hostname den öffentlichen Namen des Relays ein (einen vollqualifizierten Domainnamen, FQDN) und legen Sie für diesen Namen einen A-Eintrag an.',
+      hostnameNoAddress: 'Legen Sie im öffentlichen DNS für {host} einen A-Eintrag (und für IPv6 einen AAAA-Eintrag) mit der öffentlichen Adresse dieses Relays an.',
+      reversePtr: 'Bitten Sie den Betreiber des Netzes von {ip} (meist Ihren Provider), den PTR-Eintrag auf {host} zu setzen; viele Empfänger lehnen E-Mails ab, wenn der Reverse-DNS-Name nicht passt.',
+      externalMxMissing: 'Tragen Sie „{domain}. MX 10 {host}.“ in das öffentliche DNS von {domain} ein.',
+      externalMxElsewhere:
+        'Tragen Sie „{domain}. MX 10 {host}.“ in das öffentliche DNS von {domain} ein – als einzigen MX-Eintrag oder als Backup-MX mit einem höheren Prioritätswert als der Haupt-E-Mail-Server.',
+      externalMxImplicitOnly: '{domain} hat keinen MX-Eintrag; E-Mails finden dieses Relay nur über den A-Eintrag. Tragen Sie „{domain}. MX 10 {host}.“ in das öffentliche DNS ein.',
+      nextHopUnresolvable: 'Der Next Hop {hopHost} hat im internen DNS keinen A-/AAAA-Eintrag: Korrigieren Sie den Namen dort oder tragen Sie in {key}.nextHop die IP-Adresse des Haupt-E-Mail-Servers ein.',
+      loop: 'E-Mails für {domain} kämen zu diesem Relay zurück (Mail-Schleife): Legen Sie im internen DNS (dns.internal) einen MX-Eintrag für {domain} an, der auf den Haupt-E-Mail-Server zeigt, oder tragen Sie diesen in {key}.nextHop ein.',
+      internalMxMissing: 'Legen Sie im internen DNS ({internalDns}) einen MX-Eintrag für {domain} an, der auf den Haupt-E-Mail-Server zeigt, oder tragen Sie den Haupt-E-Mail-Server in {key}.nextHop ein.',
+      internalMxMissingNoInternalDns:
+        'Legen Sie im internen DNS einen MX-Eintrag für {domain} an, der auf den Haupt-E-Mail-Server zeigt, und tragen Sie diesen DNS-Server unter dns.internal ein – oder tragen Sie den Haupt-E-Mail-Server in {key}.nextHop ein.',
+      lookupError: 'Der DNS-Server hat nicht geantwortet ({dnsError}): Prüfen Sie die Server unter dns.internal / dns.external und versuchen Sie es erneut.',
+    },
   },
 } satisfies Translation<typeof en>;

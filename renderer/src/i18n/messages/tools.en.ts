@@ -30,6 +30,16 @@ export default {
     dirClient: 'sent by the relay',
     dirServer: 'reply of the next hop',
     dirInfo: 'note',
+    // The relay's route descriptions (test.send `routes`), worded as the relay words them in English.
+    routes: {
+      relayHost: 'relay host {target}',
+      relayException: 'relay exception "{name}" ({target})',
+      nextHop: 'relay domain "{name}" → next hop {target}',
+      relayDomainMx: 'relay domain {target} → MX via the internal DNS',
+      directMx: 'direct MX delivery to {target}',
+      unroutable: 'no route ({target})',
+    },
+    noRoute: 'no route',
   },
   dns: {
     intro: 'Checks the DNS records of the relay setup: the MX records of the relay domains point at this relay, the internal MX records point at the main mail server, and the host name resolves forward and back.',
@@ -45,5 +55,27 @@ export default {
     found: 'Found',
     nothingFound: 'no record',
     fix: 'What to fix:',
+    // The relay's checks (dns.check `code`): the same sentences as the relay's own English.
+    check: {
+      hostname: { name: 'host name {host} has an address', expected: "an A or AAAA record for {host} with this relay's public address" },
+      reverse: { name: 'reverse DNS of {ip} names {host}', expected: 'a PTR record for {ip} with the name {host}' },
+      externalMx: { name: 'external MX of {domain} points at this relay', expected: 'an MX host that is {host} or has one of its addresses' },
+      nextHop: { name: 'next hop of {domain} reaches the main server', expected: '{nextHop} resolves to a server other than this relay' },
+      internalMx: { name: 'internal MX of {domain} points at the main server', expected: 'an MX host other than this relay ({host}), found through the internal DNS' },
+    },
+    fixes: {
+      hostnameNotFqdn: "Set general.profile.hostname to the relay's public name (a fully qualified domain name), then give that name an A record.",
+      hostnameNoAddress: "Add an A record (and an AAAA record for IPv6) for {host} with this relay's public address to the public DNS.",
+      reversePtr: 'Ask whoever runs the network of {ip} (usually the provider) to set its PTR record to {host}; many receivers refuse mail when the reverse name does not match.',
+      externalMxMissing: 'Add "{domain}. MX 10 {host}." to the public DNS of {domain}.',
+      externalMxElsewhere: 'Add "{domain}. MX 10 {host}." to the public DNS of {domain} (as its only MX, or as a backup MX with a higher number than the main server\'s).',
+      externalMxImplicitOnly: '{domain} has no MX record; mail finds this relay through its A record only. Add "{domain}. MX 10 {host}." to the public DNS.',
+      nextHopUnresolvable: "The next hop {hopHost} has no A/AAAA record in the internal DNS: fix the name there, or set {key}.nextHop to the main server's IP address.",
+      loop: 'Mail for {domain} would come back to this relay (a loop): give the internal DNS (dns.internal) an MX for {domain} that names the main mail server, or set {key}.nextHop to it.',
+      internalMxMissing: 'Add an MX record for {domain} pointing at the main mail server to the internal DNS ({internalDns}), or set {key}.nextHop to the main server.',
+      internalMxMissingNoInternalDns:
+        'Add an MX record for {domain} pointing at the main mail server to the internal DNS and list that server in dns.internal, or set {key}.nextHop to the main server.',
+      lookupError: 'The DNS did not answer ({dnsError}): check the servers in dns.internal / dns.external and try again.',
+    },
   },
 } satisfies MessageTree;

@@ -1,8 +1,12 @@
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
+import { METHODS, type MethodResult } from '../../../../server/protocol/index.ts';
 import { catalog } from '../../i18n/catalog.ts';
+import { i18n } from '../../i18n/index.ts';
 import { LOCALES } from '../../i18n/message-types.ts';
 import { createTestApi, ok, redactedConfig, testContext } from '../../test-support/fake-api.ts';
+import { DNS_CHECK_TEXT_KEYS } from './dns-check-text.ts';
+import { ROUTE_TEXT_KEYS } from './route-text.ts';
 import ToolsPage from './ToolsPage.svelte';
 import { DNS_STATUS_KEYS } from './tools-model.svelte.ts';
 
@@ -40,5 +44,136 @@ describe('ToolsPage', () => {
   });
   it('has the label of every DNS check status in every language', () => {
     for (const locale of LOCALES) expect(Object.values(DNS_STATUS_KEYS).filter((k) => !catalog.messages[locale].has(k))).toEqual([]);
+  });
+
+  it('has the words of every DNS check code and route kind in every language', () => {
+    const keys = [...Object.values(DNS_CHECK_TEXT_KEYS).flatMap((k) => [k.nameKey, k.expectedKey, k.fixKey ?? []].flat()), ...Object.values(ROUTE_TEXT_KEYS), 'tools.send.noRoute'];
+    for (const locale of LOCALES) expect(keys.filter((k) => !catalog.messages[locale].has(k)), locale).toEqual([]);
+  });
+});
+
+/**
+ * A dns.check answer as a relay sends it (checked against the contract): a failing internal MX of a
+ * relay domain, a passing PTR, a check with a code this app does not know (a newer relay) and one
+ * without any code (an older relay).
+ */
+const dnsAnswer: MethodResult<'dns.check'> = METHODS['dns.check'].result.parse({
+  ok: false,
+  checks: [
+    {
+      name: 'internal MX of corp.example points at the main server',
+      subject: 'corp.example',
+      status: 'fail',
+      expected: 'an MX host other than this relay (relay.corp.example), found through the internal DNS',
+      found: ['domain not found (NXDOMAIN) looking up MX corp.example'],
+      fix: 'Add an MX record for corp.example pointing at the main mail server to the internal DNS (10.0.0.53), or set relayControl.relayDomains[0].nextHop to the main server.',
+      code: 'internalMx.missing',
+      params: { domain: 'corp.example', host: 'relay.corp.example', key: 'relayControl.relayDomains[0]', internalDns: '10.0.0.53' },
+    },
+    {
+      name: 'reverse DNS of 192.0.2.10 names relay.corp.example',
+      subject: '192.0.2.10',
+      status: 'pass',
+      expected: 'a PTR record for 192.0.2.10 with the name relay.corp.example',
+      found: ['relay.corp.example'],
+      fix: null,
+      code: 'reverse.ok',
+      params: { host: 'relay.corp.example', ip: '192.0.2.10' },
+    },
+    {
+      name: 'DANE TLSA of relay.corp.example is published',
+      subject: 'relay.corp.example',
+      status: 'warn',
+      expected: 'a TLSA record for _25._tcp.relay.corp.example',
+      found: [],
+      fix: 'Publish a TLSA record for _25._tcp.relay.corp.example.',
+      code: 'tlsa.missing',
+      params: { host: 'relay.corp.example' },
+    },
+    {
+      name: 'host name relay.corp.example has an address',
+      subject: 'relay.corp.example',
+      status: 'pass',
+      expected: "an A or AAAA record for relay.corp.example with this relay's public address",
+      found: ['192.0.2.10'],
+      fix: null,
+    },
+  ],
+});
+
+async function showDnsCheck(): Promise<void> {
+  const t = createTestApi();
+  t.control.set('config.get', () => ok({ config: redactedConfig(), revision: 'r' }));
+  t.control.set('dns.check', () => ok(dnsAnswer));
+  const { context } = await testContext(t.api, { kind: 'instance', instanceId: 'local', pageId: 'tools' });
+  render(ToolsPage, { props: { instanceId: 'local', tab: 'dns' }, context });
+  await fireEvent.click(screen.getByRole('button', { name: i18n.t('tools.dns.run') }));
+  await waitFor(() => expect(screen.getByTestId('dns-checks').children).toHaveLength(4));
+}
+
+/** The words shown for each check: its title and its fix, in order. */
+function shownChecks(): Array<{ name: string; expected: string; fix: string | null }> {
+  return [...screen.getByTestId('dns-checks').children].map((li) => ({
+    name: li.querySelector('.name')?.textContent ?? '',
+    expected: li.querySelectorAll('dd')[1]?.textContent ?? '',
+    fix: li.querySelector('.fix')?.textContent ?? null,
+  }));
+}
+
+describe('ToolsPage in the user language', () => {
+  it('words the DNS checks in German from their codes, and keeps the English of unknown ones', async () => {
+    i18n.setLocale('de');
+    await showDnsCheck();
+    const [internalMx, reverse, unknown, older] = shownChecks();
+    expect(internalMx).toEqual({
+      name: 'Interner MX-Eintrag von corp.example zeigt auf den Haupt-E-Mail-Server',
+      expected: 'ein MX-Host, der nicht dieses Relay (relay.corp.example) ist, gefunden über das interne DNS',
+      fix: 'Was zu ändern ist: Legen Sie im internen DNS (10.0.0.53) einen MX-Eintrag für corp.example an, der auf den Haupt-E-Mail-Server zeigt, oder tragen Sie den Haupt-E-Mail-Server in relayControl.relayDomains[0].nextHop ein.',
+    });
+    expect(reverse).toEqual({ name: 'Reverse-DNS (PTR) von 192.0.2.10 ergibt relay.corp.example', expected: 'ein PTR-Eintrag für 192.0.2.10 mit dem Namen relay.corp.example', fix: null });
+    expect(unknown).toEqual({
+      name: 'DANE TLSA of relay.corp.example is published',
+      expected: 'a TLSA record for _25._tcp.relay.corp.example',
+      fix: 'Was zu ändern ist: Publish a TLSA record for _25._tcp.relay.corp.example.',
+    });
+    expect(older).toEqual({ name: 'host name relay.corp.example has an address', expected: "an A or AAAA record for relay.corp.example with this relay's public address", fix: null });
+    expect(screen.getByText('2 von 4 Prüfungen bestanden.', { exact: false })).toBeInTheDocument();
+  });
+
+  it("words them in English as the relay does, and switches language without a new check", async () => {
+    await showDnsCheck();
+    const english = dnsAnswer.checks.map((c) => ({ name: c.name, expected: c.expected, fix: c.fix === null ? null : `What to fix: ${c.fix}` }));
+    expect(shownChecks()).toEqual(english);
+    i18n.setLocale('de');
+    await waitFor(() => expect(shownChecks()[0]?.name).toBe('Interner MX-Eintrag von corp.example zeigt auf den Haupt-E-Mail-Server'));
+  });
+
+  it('describes the route of a test message in German, and keeps the English of an unknown route kind', async () => {
+    i18n.setLocale('de');
+    const answers: Array<MethodResult<'test.send'>> = [
+      {
+        ok: true,
+        route: 'relay exception "Partner" (smtp.partner.example:587); relay domain "Office" → next hop 10.0.0.25:2525',
+        routes: [
+          { kind: 'relayException', target: 'smtp.partner.example:587', name: 'Partner' },
+          { kind: 'nextHop', target: '10.0.0.25:2525', name: 'Office' },
+        ],
+        nextHop: 'smtp.partner.example[198.51.100.4]:587',
+        reply: '250 2.0.0 queued',
+        durationMs: 120,
+        transcript: [],
+      },
+      { ok: false, route: 'carrier pigeon to the roof', routes: [{ kind: 'pigeon', target: 'roof', name: null }], nextHop: null, reply: null, durationMs: 1, transcript: [] },
+    ];
+    const t = createTestApi();
+    t.control.set('config.get', () => ok({ config: redactedConfig(), revision: 'r' }));
+    t.control.set('test.send', () => ok(METHODS['test.send'].result.parse(answers.shift())));
+    const { context } = await testContext(t.api, { kind: 'instance', instanceId: 'local', pageId: 'tools' });
+    render(ToolsPage, { props: { instanceId: 'local', tab: undefined }, context });
+    await fireEvent.input(screen.getByLabelText('An'), { target: { value: 'a@partner.example' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Testnachricht senden' }));
+    await waitFor(() => expect(screen.getByTestId('send-route').textContent).toBe('Relay-Ausnahme „Partner“ (smtp.partner.example:587); Relay-Domain „Office“ → Next Hop 10.0.0.25:2525'));
+    await fireEvent.click(screen.getByRole('button', { name: 'Testnachricht senden' }));
+    await waitFor(() => expect(screen.getByTestId('send-route').textContent).toBe('carrier pigeon to the roof'));
   });
 });

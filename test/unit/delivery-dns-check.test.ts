@@ -1,0 +1,184 @@
+/**
+ * `dns.check`'s codes and params: every kind of check and outcome, against zones this test writes.
+ * The relay's own check logic and lookups (lookupMx, lookupAddresses, withFallback) run as they are;
+ * only the wire is replaced by a table of answers, as the policy tests do with createStaticPolicyDns
+ * (the real DNS server is tested in test/integration/control-relay-dns.test.ts). Last, the app's
+ * English catalog must word every check exactly as the relay does, so English reads the same in the
+ * CLI and the app.
+ */
+import type { promises as dnsPromises } from 'node:dns';
+import { describe, expect, it } from 'vitest';
+import { relayConfigSchema, type RelayConfigInput } from '../../server/config/schema.ts';
+import { checkDnsSetup } from '../../server/delivery/dns-check.ts';
+import type { ResolverPair } from '../../server/delivery/resolvers.ts';
+import { DNS_CHECK_CODES, type MethodResult } from '../../server/protocol/index.ts';
+import { dnsCheckText } from '../../renderer/src/pages/tools/dns-check-text.ts';
+import englishMessages from '../../renderer/src/i18n/messages/tools.en.ts';
+
+type Check = MethodResult<'dns.check'>['checks'][number];
+/** "TYPE name" → answers ("10 mx.example" for MX), or SERVFAIL. A name with no entry is NXDOMAIN. */
+type Zone = Record<string, string[] | 'SERVFAIL'>;
+
+/** A node:dns Resolver answering from `zone`, failing with the error codes c-ares uses. */
+function zoneResolver(zone: Zone): dnsPromises.Resolver {
+  const names = new Set(Object.keys(zone).map((k) => k.split(' ')[1]));
+  const answer = async (type: string, name: string): Promise<string[]> => {
+    const v = zone[`${type} ${name}`];
+    if (v === 'SERVFAIL') throw Object.assign(new Error(`query${type} ESERVFAIL ${name}`), { code: 'ESERVFAIL' });
+    if (v) return v;
+    const code = names.has(name) ? 'ENODATA' : 'ENOTFOUND';
+    throw Object.assign(new Error(`query${type} ${code} ${name}`), { code });
+  };
+  const resolver = {
+    resolve4: (name: string) => answer('A', name),
+    resolve6: (name: string) => answer('AAAA', name),
+    reverse: (ip: string) => answer('PTR', ip),
+    resolveMx: async (name: string) => (await answer('MX', name)).map((r) => ({ priority: Number(r.split(' ')[0]), exchange: r.split(' ')[1] ?? '' })),
+  };
+  return resolver as unknown as dnsPromises.Resolver;
+}
+
+const external: Zone = {
+  'A relay.test': ['192.0.2.10', '192.0.2.11', '192.0.2.12'],
+  'AAAA relay.test': ['2001:db8::10'],
+  'PTR 192.0.2.10': ['relay.test'],
+  'PTR 192.0.2.11': ['dynamic-11.isp.test'],
+  'PTR 192.0.2.12': 'SERVFAIL',
+  // 2001:db8::10 has no PTR.
+  'MX ok.test': ['10 relay.test'],
+  'MX else.test': ['10 mx.elsewhere.test'],
+  'A mx.elsewhere.test': ['198.51.100.7'],
+  'A aonly.test': ['192.0.2.10'],
+  'MX broken.test': 'SERVFAIL',
+  'MX loophop.test': ['10 relay.test'],
+  'MX ghost.test': ['10 relay.test'],
+  'A servfail-host.test': 'SERVFAIL',
+  'AAAA servfail-host.test': 'SERVFAIL',
+};
+const internal: Zone = {
+  'MX ok.test': ['10 mail.ok.test'],
+  'A mail.ok.test': ['10.0.0.25'],
+  'MX else.test': ['10 relay.test'],
+  'MX broken.test': 'SERVFAIL',
+};
+const resolvers: ResolverPair = { external: zoneResolver(external), internal: zoneResolver(internal), sameServers: false };
+
+async function run(input: RelayConfigInput): Promise<Check[]> {
+  const config = relayConfigSchema.parse(input);
+  return (await checkDnsSetup(config, { resolvers, localAddresses: [] })).checks;
+}
+
+const domain = (name: string, d: string, nextHop = '') => ({ name, domain: d, nextHop });
+
+/** Every relay domain setup, with the relay's own host name in order. */
+const full = (): Promise<Check[]> =>
+  run({
+    general: { profile: { hostname: 'relay.test', domain: 'relay.test' } },
+    dns: { internal: ['10.0.0.53'], external: ['192.0.2.53'] },
+    relayControl: {
+      relayDomains: [
+        domain('Ok', 'ok.test'),
+        domain('Else', 'else.test'),
+        domain('A only', 'aonly.test', 'mail.ok.test:2525'),
+        domain('Nowhere', 'nxd.test'),
+        domain('Broken', 'broken.test'),
+        domain('Loop hop', 'loophop.test', '192.0.2.10'),
+        domain('Ghost', 'ghost.test', 'ghost.ok.test'),
+      ],
+    },
+  });
+
+/** The less common outcomes: a host name that is no FQDN, missing or failing, and no internal DNS. */
+const edges = async (): Promise<Check[]> => [
+  ...(await run({ general: { profile: { hostname: 'localhost', domain: 'relay.test' } }, relayControl: { relayDomains: [domain('Nowhere', 'nxd.test')] } })),
+  ...(await run({ general: { profile: { hostname: 'gone.test', domain: 'relay.test' } } })),
+  ...(await run({ general: { profile: { hostname: 'servfail-host.test', domain: 'relay.test' } } })),
+];
+
+describe('dns.check codes and params', () => {
+  it('names the host name and each PTR check with its outcome and values', async () => {
+    const checks = await full();
+    expect(checks.slice(0, 5).map(({ code, status, params }) => ({ code, status, params }))).toEqual([
+      { code: 'hostname.ok', status: 'pass', params: { host: 'relay.test' } },
+      { code: 'reverse.ok', status: 'pass', params: { host: 'relay.test', ip: '192.0.2.10' } },
+      { code: 'reverse.mismatch', status: 'fail', params: { host: 'relay.test', ip: '192.0.2.11' } },
+      { code: 'reverse.lookupError', status: 'error', params: { host: 'relay.test', ip: '192.0.2.12', dnsError: 'DNS server failure (SERVFAIL) looking up PTR 192.0.2.12' } },
+      { code: 'reverse.missing', status: 'fail', params: { host: 'relay.test', ip: '2001:db8::10' } },
+    ]);
+  });
+
+  it('names the MX and next-hop checks of each relay domain with its outcome and values', async () => {
+    const byDomain = new Map<string, Array<Pick<Check, 'code' | 'status' | 'params'>>>();
+    for (const c of (await full()).slice(5)) byDomain.set(c.subject, [...(byDomain.get(c.subject) ?? []), { code: c.code, status: c.status, params: c.params }]);
+    const key = (i: number) => `relayControl.relayDomains[${i}]`;
+    expect(Object.fromEntries(byDomain)).toEqual({
+      'ok.test': [
+        { code: 'externalMx.ok', status: 'pass', params: { domain: 'ok.test', host: 'relay.test' } },
+        { code: 'internalMx.ok', status: 'pass', params: { domain: 'ok.test', host: 'relay.test', key: key(0), internalDns: '10.0.0.53' } },
+      ],
+      'else.test': [
+        { code: 'externalMx.elsewhere', status: 'fail', params: { domain: 'else.test', host: 'relay.test' } },
+        { code: 'internalMx.loop', status: 'fail', params: { domain: 'else.test', host: 'relay.test', key: key(1), internalDns: '10.0.0.53' } },
+      ],
+      'aonly.test': [
+        { code: 'externalMx.implicitOnly', status: 'warn', params: { domain: 'aonly.test', host: 'relay.test' } },
+        { code: 'nextHop.ok', status: 'pass', params: { domain: 'aonly.test', nextHop: 'mail.ok.test:2525', hopHost: 'mail.ok.test', key: key(2) } },
+      ],
+      'nxd.test': [
+        { code: 'externalMx.missing', status: 'fail', params: { domain: 'nxd.test', host: 'relay.test' } },
+        { code: 'internalMx.missing', status: 'fail', params: { domain: 'nxd.test', host: 'relay.test', key: key(3), internalDns: '10.0.0.53' } },
+      ],
+      'broken.test': [
+        { code: 'externalMx.lookupError', status: 'error', params: { domain: 'broken.test', host: 'relay.test', dnsError: 'DNS server failure (SERVFAIL) looking up MX broken.test' } },
+        {
+          code: 'internalMx.lookupError',
+          status: 'error',
+          params: { domain: 'broken.test', host: 'relay.test', key: key(4), internalDns: '10.0.0.53', dnsError: 'DNS server failure (SERVFAIL) looking up MX broken.test' },
+        },
+      ],
+      'loophop.test': [
+        { code: 'externalMx.ok', status: 'pass', params: { domain: 'loophop.test', host: 'relay.test' } },
+        { code: 'nextHop.loop', status: 'fail', params: { domain: 'loophop.test', nextHop: '192.0.2.10', hopHost: '192.0.2.10', key: key(5) } },
+      ],
+      'ghost.test': [
+        { code: 'externalMx.ok', status: 'pass', params: { domain: 'ghost.test', host: 'relay.test' } },
+        { code: 'nextHop.unresolvable', status: 'fail', params: { domain: 'ghost.test', nextHop: 'ghost.ok.test', hopHost: 'ghost.ok.test', key: key(6) } },
+      ],
+    });
+  });
+
+  it('names a host name that is not fully qualified, missing or failing, and a missing internal DNS', async () => {
+    expect((await edges()).map(({ code, status, params }) => ({ code, status, params }))).toEqual([
+      { code: 'hostname.notFqdn', status: 'fail', params: { host: 'localhost' } },
+      { code: 'externalMx.missing', status: 'fail', params: { domain: 'nxd.test', host: 'localhost' } },
+      { code: 'internalMx.missingNoInternalDns', status: 'fail', params: { domain: 'nxd.test', host: 'localhost', key: 'relayControl.relayDomains[0]', internalDns: '' } },
+      { code: 'hostname.noAddress', status: 'fail', params: { host: 'gone.test' } },
+      {
+        code: 'hostname.lookupError',
+        status: 'error',
+        params: { host: 'servfail-host.test', dnsError: 'DNS server failure (SERVFAIL) looking up A servfail-host.test' },
+      },
+    ]);
+  });
+
+  it('uses every code of the contract, and says what to fix exactly when a check does not pass', async () => {
+    const checks = [...(await full()), ...(await edges())];
+    expect([...new Set(checks.map((c) => c.code))].sort()).toEqual([...DNS_CHECK_CODES].sort());
+    for (const c of checks) expect(c.fix === null, `${c.code}: fix`).toBe(c.code?.endsWith('.ok'));
+  });
+
+  it("is worded by the app's English catalog exactly as the relay words it", async () => {
+    const checks = [...(await full()), ...(await edges())];
+    for (const c of checks) expect(dnsCheckText(c, english), c.code).toEqual({ name: c.name, expected: c.expected, fix: c.fix });
+  });
+});
+
+/** `t` of the English catalog of the tools area (tools.en.ts), placeholders filled from `params`. */
+function english(key: string, params: Readonly<Record<string, string | number>> = {}): string {
+  const message = key
+    .split('.')
+    .slice(1)
+    .reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], englishMessages);
+  if (typeof message !== 'string') throw new Error(`no English message ${key}`);
+  return message.replace(/\{(\w+)\}/g, (whole, name: string) => String(params[name] ?? whole));
+}
