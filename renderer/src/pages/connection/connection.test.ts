@@ -149,5 +149,20 @@ describe('Connection page', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Save' }));
     await waitFor(() => expect(updateInstance).toHaveBeenCalled());
     expect(updateInstance).toHaveBeenCalledWith({ instanceId: 'nas', patch: expect.objectContaining({ name: 'NAS 2' }), secrets: {} });
+    await waitFor(() => expect(screen.getByText(/^Saved\./)).toBeInTheDocument());
+  });
+
+  it('shows an error that names no field under the form, and drops it on the next save', async () => {
+    const inst = remote();
+    const updateInstance = vi.fn().mockResolvedValueOnce({ ok: false, error: { code: 'INTERNAL', message: 'keychain locked' } }).mockResolvedValueOnce(ok(inst));
+    const t = createTestApi({ updateInstance }, [localInstance(), inst]);
+    const { context } = await testContext(t.api, { kind: 'instance', instanceId: 'nas', pageId: 'connection' });
+    render(ConnectionPage, { props: { instanceId: 'nas', tab: undefined }, context });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(screen.getByText('keychain locked')).toBeInTheDocument());
+    expect(screen.queryByText(/^Saved\./)).toBeNull();
+    await fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(screen.getByText(/^Saved\./)).toBeInTheDocument());
+    expect(screen.queryByText('keychain locked')).toBeNull();
   });
 });

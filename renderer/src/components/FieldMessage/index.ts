@@ -1,0 +1,1 @@
+export { default as FieldMessage } from './FieldMessage.svelte';

@@ -1,0 +1,1 @@
+export { default as FilterField } from './FilterField.svelte';

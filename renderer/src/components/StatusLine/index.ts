@@ -1,0 +1,1 @@
+export { default as StatusLine } from './StatusLine.svelte';

@@ -1,0 +1,1 @@
+export { default as VirtualRows } from './VirtualRows.svelte';
