@@ -111,9 +111,21 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     }
     return this.request(method, parsed.data, options?.timeoutMs).then((result) => {
       // Relaxed: a newer relay may add fields; they are dropped, not an error (relaxed-schema.ts).
-      const r = relaxed(def.result).safeParse(result);
+      // Except the config: config.apply writes a whole config back, so settings this app does not
+      // know would silently go back to their defaults. It stays strict, and an app too old for a
+      // relay's config says so instead (BAD_RESPONSE naming the unknown keys).
+      const r = (method === 'config.get' ? def.result : relaxed(def.result)).safeParse(result);
       if (!r.success) {
         const issues = issuesFromZod(r.error, ['result']);
+        const unknown = r.error.issues.filter((i) => i.code === 'unrecognized_keys');
+        if (unknown.length > 0 && unknown.length === r.error.issues.length) {
+          const keys = unknown.flatMap((i) => i.keys.map((k) => [...i.path, k].join('.')));
+          throw new ControlError(
+            'BAD_RESPONSE',
+            `${method}: the relay (version ${this.server.version || 'unknown'}) has settings this app does not know (${keys.join(', ')}); update Relay Desk to see and change them`,
+            issues,
+          );
+        }
         throw new ControlError('BAD_RESPONSE', `${method}: the relay's answer does not match the contract (${issues.map((i) => `${i.path}: ${i.message}`).join('; ')})`, issues);
       }
       return r.data as MethodResult<N>;
