@@ -49,6 +49,9 @@ describe('dashboard', () => {
     await waitForText(page.getByTestId('total-delivered'), '3');
     await waitForText(page.getByTestId('total-bounced'), '1');
     await waitForText(main(page), /mailrelay \d+\.\d+\.\d+/);
+    // All mail left: no oldest message, said in the tile's small print, not as a big figure.
+    await waitForText(main(page), 'The queue is empty.');
+    expect((await page.getByTestId('oldest').innerText()).trim()).toBe('—');
     await screenshot(page, 'flow-dashboard-traffic-en');
   });
 });
@@ -162,7 +165,7 @@ describe('tools', () => {
     await main(page).getByRole('button', { name: 'Testnachricht senden' }).click();
     const result = page.getByTestId('send-result');
     await waitForText(result, 'Der nächste Server hat die Nachricht angenommen');
-    await waitForText(page.getByTestId('send-route'), `Relay-Host 127.0.0.1:${sink.port}`);
+    await waitForText(page.getByTestId('send-route'), `Relay-Server 127.0.0.1:${sink.port}`);
     await screenshot(page, 'flow-tools-test-send-de');
     await switchLanguage(page, 'en');
     await waitForText(page.getByTestId('send-route'), `relay host 127.0.0.1:${sink.port}`);

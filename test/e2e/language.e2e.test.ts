@@ -37,6 +37,52 @@ const SCREENS = [
 /** Text that looks like an i18n key of one of the app's areas (a missing translation shows its key). */
 const KEY_LIKE = /\b(common|shell|mail|settings|validation|connection|dashboard|queue|logs|users|tools|fleet)\.[a-z][a-zA-Z0-9]*(\.[a-zA-Z0-9-]+)*\b/;
 
+/** What the layout check reads of an element (the project's tsconfig has no DOM library). */
+interface LayoutElement {
+  readonly scrollWidth: number;
+  readonly clientWidth: number;
+  readonly textContent: string | null;
+  readonly classList: { contains(name: string): boolean };
+  closest(selector: string): LayoutElement | null;
+  querySelectorAll(selector: string): ArrayLike<LayoutElement>;
+  getBoundingClientRect(): { left: number };
+}
+
+/**
+ * What runs out of its box on the screen shown: the main area scrolling sideways, a table wider than
+ * its frame, a cell whose content runs into the next one (cells that cut their text with "…" on
+ * purpose excepted). `wideTables`: the fleet's nine columns may scroll inside their own frame (in the
+ * smallest window they cannot fit), every other table must fit.
+ */
+async function layoutProblems(page: Page, wideTables: 'scroll' | 'fit' = 'fit'): Promise<string[]> {
+  return page.evaluate((fleetMayScroll) => {
+    const doc = (globalThis as unknown as { document: { querySelectorAll(selector: string): Iterable<LayoutElement> } }).document;
+    const problems: string[] = [];
+    const over = (el: LayoutElement): number => el.scrollWidth - el.clientWidth;
+    const name = (el: LayoutElement): string => (el.textContent ?? '').trim().slice(0, 50);
+    for (const el of doc.querySelectorAll('main#main')) if (over(el) > 0) problems.push(`the page scrolls sideways by ${over(el)} px`);
+    for (const el of doc.querySelectorAll('main#main .table-wrap')) {
+      if (fleetMayScroll && el.closest('.table-area')) continue;
+      if (over(el) > 0) problems.push(`table "${name(el)}" is ${over(el)} px wider than its frame`);
+    }
+    for (const el of doc.querySelectorAll('main#main th, main#main td, main#main [role="gridcell"], main#main [role="columnheader"]')) {
+      if (!el.classList.contains('ellipsis') && over(el) > 1) problems.push(`cell "${name(el)}" runs ${over(el)} px out of its column`);
+    }
+    // A grid's header cells start where the cells of its rows start.
+    for (const grid of doc.querySelectorAll('main#main [role="grid"]')) {
+      const rows = grid.querySelectorAll('[role="row"]');
+      const heads = rows[0]?.querySelectorAll('[role="columnheader"]') ?? [];
+      const cells = rows[1]?.querySelectorAll('[role="gridcell"]') ?? [];
+      if (heads.length !== cells.length) continue;
+      for (let i = 0; i < heads.length; i++) {
+        const shift = Math.round(cells[i]!.getBoundingClientRect().left - heads[i]!.getBoundingClientRect().left);
+        if (shift !== 0) problems.push(`column "${name(heads[i]!)}" of "${name(grid).slice(0, 20)}" is ${shift} px off its header`);
+      }
+    }
+    return problems;
+  }, wideTables === 'scroll');
+}
+
 let app: E2eApp;
 let errors: string[];
 const missing: string[] = [];
@@ -86,6 +132,10 @@ async function visitAll(page: Page, locale: 'en' | 'de', theme = ''): Promise<st
     });
     const key = KEY_LIKE.exec(text);
     if (key) problems.push(`${route} (${locale}): shows "${key[0]}"`);
+    // Long (German) words fit their boxes: nothing runs out of a column, a table or the window.
+    for (const p of await layoutProblems(page)) problems.push(`${route} (${locale}): ${p}`);
+    // Opened by its URL, the search tab searches the last hour rather than saying "Loading…" forever.
+    if (route.endsWith('/logs/search') && !(await page.getByTestId('search-count').innerText()).trim()) problems.push(`${route} (${locale}): searched nothing`);
     await screenshot(page, `page-${route.replace(/^\/(i\/local|app)\//, '').replace(/\//g, '-')}-${locale}${theme}`);
   }
   return problems;
@@ -107,12 +157,46 @@ describe('languages', () => {
     expect(await visitAll(page, 'de')).toEqual([]);
   });
 
+  it('fits the smallest window (900 px) in German', async () => {
+    const page = app.page;
+    await page.setViewportSize({ width: 900, height: 700 });
+    const problems: string[] = [];
+    try {
+      for (const route of ['/app/fleet', '/i/local/dashboard', '/i/local/queue', '/i/local/logs/live', '/i/local/users', '/i/local/mail-delivery/delivery', '/i/local/mail-relay-control', '/i/local/mail-security/lists', '/i/local/mail-general/listeners']) {
+        await goto(page, route);
+        await main(page).locator('h1').first().waitFor();
+        await page.waitForLoadState('networkidle').catch(() => {});
+        await settle(page);
+        // The page's buttons wrap under its title; tables wrap their headers and fit (the fleet's
+        // nine columns may scroll inside their frame, the queue and log grids inside theirs).
+        for (const p of await layoutProblems(page, 'scroll')) problems.push(`${route}: ${p}`);
+        if (['/app/fleet', '/i/local/users', '/i/local/mail-security/lists', '/i/local/queue'].includes(route)) await screenshot(page, `narrow-${route.replace(/^\/(i\/local|app)\//, '').replace(/\//g, '-')}-de`);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1360, height: 860 });
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('says there is nothing to export while there are no remote relays', async () => {
+    const page = app.page;
+    await goto(page, '/app/fleet');
+    await main(page).getByRole('button', { name: 'Liste exportieren…' }).click();
+    await waitForText(page.getByRole('dialog'), 'Es gibt noch keine entfernten Relays zum Exportieren.');
+    expect(await page.getByRole('dialog').innerText()).not.toContain('Speichert 0');
+    await page.getByRole('dialog').getByRole('button', { name: 'Abbrechen' }).click();
+  });
+
   it('shows the queue and its confirmations in German', async () => {
     const page = app.page;
     await goto(page, '/i/local/queue');
-    await waitForText(page.getByTestId('queue-total'), '3 Nachrichten passen');
+    await waitForText(page.getByTestId('queue-total'), '3 passende Nachrichten');
     await main(page).getByRole('checkbox', { name: 'Alle geladenen auswählen' }).check();
-    await main(page).getByRole('button', { name: 'Zurückweisen', exact: true }).click();
+    await waitForText(page.getByTestId('queue-selected'), '3 ausgewählt');
+    // Every row shows that it is selected, not only the header's checkbox.
+    const rows = page.getByRole('grid').getByRole('checkbox', { name: 'Auswählen', exact: true });
+    await expect.poll(async () => (await Promise.all((await rows.all()).map((r) => r.isChecked()))).join()).toBe('true,true,true');
+    await main(page).getByRole('button', { name: 'Zurücksenden', exact: true }).click();
     await waitForText(page.locator('#queue-confirm'), '3 Nachrichten schlagen jetzt fehl');
     await screenshot(page, 'flow-queue-confirm-bounce-de');
     await page.locator('#queue-confirm').getByRole('button', { name: 'Abbrechen' }).click();

@@ -63,6 +63,9 @@ describe('queue page', () => {
     await waitForText(page.getByTestId('queue-total'), '6 messages match');
     await main(page).getByRole('checkbox', { name: 'Select all loaded' }).check();
     await waitForText(page.getByTestId('queue-selected'), '6 selected');
+    // Each of the six rows shows its tick, as the header's checkbox and the count do.
+    const rows = page.getByRole('grid', { name: 'Queued messages' }).getByRole('checkbox', { name: 'Select', exact: true });
+    await expect.poll(async () => (await Promise.all((await rows.all()).map((r) => r.isChecked()))).filter(Boolean).length).toBe(6);
     await main(page).getByRole('button', { name: 'Delete', exact: true }).click();
     const confirm = page.locator('#queue-confirm');
     await waitForText(confirm, '6 messages will be removed from the queue');

@@ -106,6 +106,10 @@ describe('remote relay over SSH', () => {
     await progress.getByRole('progressbar').waitFor();
     await waitForText(progress, /Relay .* is running on Node\.js/, 90_000);
     expect(await progress.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('100');
+    // Each step's name stays on one line ("Create the data folder" beside a long path).
+    const labelHeights = await progress.locator('li .label').evaluateAll((labels) => labels.map((l) => (l as unknown as { offsetHeight: number }).offsetHeight));
+    expect(labelHeights.length).toBe(7);
+    expect(Math.max(...labelHeights)).toBeLessThanOrEqual(20);
     await screenshot(page, 'flow-install-done-en');
     await waitFor('connected', async () => (await app.services.handlers['instances.list']({})).find((i) => i.id === instanceId)?.state.status === 'connected', 30_000);
     installed = true;

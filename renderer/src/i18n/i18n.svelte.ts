@@ -137,7 +137,7 @@ export class I18n {
       .join(' ');
   };
 
-  /** A byte count with a binary-ish unit ("1.5 MB"). */
+  /** A byte count with a binary-ish unit ("1.5 MB"); below 1 kB the unit is written out ("450 bytes", not "450 byte"). */
   bytes = (value: number): string => {
     const units = ['byte', 'kilobyte', 'megabyte', 'gigabyte', 'terabyte'] as const;
     let v = value;
@@ -146,8 +146,18 @@ export class I18n {
       v /= 1024;
       i++;
     }
-    return this.number(v, { style: 'unit', unit: units[i], unitDisplay: 'short', maximumFractionDigits: i === 0 ? 0 : 1 });
+    return this.number(v, { style: 'unit', unit: units[i], unitDisplay: i === 0 ? 'long' : 'short', maximumFractionDigits: i === 0 ? 0 : 1 });
   };
+
+  /**
+   * How to write the hour of a clock time: two digits on a 24-hour clock ("09:05", as columns line
+   * up), as a plain number on a 12-hour one ("9:05 AM", not "09:05 AM").
+   */
+  get hourStyle(): '2-digit' | 'numeric' {
+    const locale = this.#locale;
+    const cycle = cached('dateTime', locale, { hour: 'numeric' }, () => new Intl.DateTimeFormat(locale, { hour: 'numeric' })).resolvedOptions().hourCycle;
+    return cycle === 'h11' || cycle === 'h12' ? 'numeric' : '2-digit';
+  }
 }
 
 /**

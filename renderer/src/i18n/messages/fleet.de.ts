@@ -3,7 +3,7 @@ import type en from './fleet.en.ts';
 
 export default {
   title: 'Alle Relays',
-  description: 'Alle Relays mit Zustand, Warteschlange, Verkehr der letzten Stunde und allem, was Aufmerksamkeit braucht.',
+  description: 'Alle Relays mit Status, Warteschlange, Verkehr der letzten Stunde und allem, was Aufmerksamkeit braucht.',
   add: 'Entferntes Relay hinzufügen',
   refresh: 'Aktualisieren',
   local: 'dieser Computer',
@@ -17,7 +17,7 @@ export default {
   table: {
     label: 'Relays',
     relay: 'Relay',
-    state: 'Zustand',
+    state: 'Status',
     active: 'Aktiv',
     deferred: 'Zurückgestellt',
     held: 'Angehalten',
@@ -41,7 +41,11 @@ export default {
   export: {
     button: 'Liste exportieren…',
     title: 'Relay-Liste exportieren',
-    body: { one: 'Speichert {count} entferntes Relay als JSON-Datei, die Relay Desk auf einem anderen Computer importieren kann. Das lokale Relay ist nicht enthalten.', other: 'Speichert {count} entfernte Relays als JSON-Datei, die Relay Desk auf einem anderen Computer importieren kann. Das lokale Relay ist nicht enthalten.' },
+    body: {
+      zero: 'Es gibt noch keine entfernten Relays zum Exportieren. Das lokale Relay ist nie enthalten: Fügen Sie zuerst entfernte Relays hinzu.',
+      one: 'Speichert {count} entferntes Relay als JSON-Datei, die Relay Desk auf einem anderen Computer importieren kann. Das lokale Relay ist nicht enthalten.',
+      other: 'Speichert {count} entfernte Relays als JSON-Datei, die Relay Desk auf einem anderen Computer importieren kann. Das lokale Relay ist nicht enthalten.',
+    },
     hostKeys: 'Vertrauenswürdige Hostschlüssel einschließen',
     hostKeysHelp: 'Der importierende Computer vertraut dann denselben SSH-Hostschlüsseln und fragt nicht erneut nach der Bestätigung der Fingerabdrücke.',
     noSecrets: 'Passwörter und Schlüssel-Passphrasen werden nie exportiert. Geben Sie sie auf dem Computer, der die Liste importiert, erneut ein.',

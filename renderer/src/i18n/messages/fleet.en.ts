@@ -17,7 +17,7 @@ export default {
   table: {
     label: 'Relays',
     relay: 'Relay',
-    state: 'State',
+    state: 'Status',
     active: 'Active',
     deferred: 'Deferred',
     held: 'Held',
@@ -41,7 +41,11 @@ export default {
   export: {
     button: 'Export list…',
     title: 'Export the relay list',
-    body: { one: 'Saves {count} remote relay as a JSON file that Relay Desk on another computer can import. The local relay is not included.', other: 'Saves {count} remote relays as a JSON file that Relay Desk on another computer can import. The local relay is not included.' },
+    body: {
+      zero: 'There are no remote relays to export yet. The local relay is never included: add remote relays first.',
+      one: 'Saves {count} remote relay as a JSON file that Relay Desk on another computer can import. The local relay is not included.',
+      other: 'Saves {count} remote relays as a JSON file that Relay Desk on another computer can import. The local relay is not included.',
+    },
     hostKeys: 'Include trusted host keys',
     hostKeysHelp: 'The importing computer then trusts the same SSH host keys and does not ask to confirm the fingerprints again.',
     noSecrets: 'Passwords and key passphrases are never exported. Enter them again on the computer that imports the list.',

@@ -3,7 +3,7 @@ import type en from './logs.en.ts';
 
 export default {
   title: 'Protokoll',
-  description: 'Was das Relay tut, eine Zeile je Ereignis: Verbindungen, Abweisungen, angenommene und zugestellte Mails.',
+  description: 'Was das Relay tut, eine Zeile je Ereignis: Verbindungen, Abweisungen, angenommene und zugestellte E-Mails.',
   failed: 'Das Relay hat abgelehnt: {message}',
   tab: { live: 'Live', search: 'Verlauf durchsuchen' },
   filter: {

@@ -13,7 +13,7 @@ export default {
       enabled: 'SMTP-Authentifizierung aktivieren',
       enabledHelp: 'Das Weiterleiten an externe Domains erfordert dann eine Anmeldung – außer für Clients aus der Liste vertrauenswürdiger IPs.',
       skipForLocalNetwork: 'Authentifizierung für lokales Netzwerk überspringen',
-      skipForLocalNetworkHelp: 'Clients aus den Subnetzen des Relay-Hosts und über Loopback dürfen ohne Anmeldung weiterleiten.',
+      skipForLocalNetworkHelp: 'Clients aus den Subnetzen des Computers, auf dem das Relay läuft, und über Loopback dürfen ohne Anmeldung weiterleiten.',
       senderMustMatchLogin: 'Absender muss mit dem Anmeldenamen übereinstimmen',
       senderMustMatchLoginHelp: 'Angemeldete Benutzer dürfen nur ihre eigene oder ihnen zugewiesene Adressen als Absender verwenden.',
       requireTls: 'Klartext-Authentifizierung über unverschlüsselte Verbindungen untersagen',
@@ -26,8 +26,9 @@ export default {
     forwarding: {
       title: 'Automatische Weiterleitung',
       disable: 'Automatische Weiterleitung deaktivieren',
+      // Kopfzeilennamen mit geschützten Bindestrichen: kein Zeilenumbruch mitten in „Auto-Submitted“.
       disableHelp:
-        'E-Mails an externe Empfänger ablehnen, die eine Postfachregel automatisch weitergeleitet hat (Auto-Submitted, Resent-From, X-Forwarded-To), damit Firmen-E-Mails nicht an private Konten weitergeleitet werden.',
+        'E-Mails an externe Empfänger ablehnen, die eine Postfachregel automatisch weitergeleitet hat (Auto\u2011Submitted, Resent\u2011From, X\u2011Forwarded\u2011To), damit Firmen-E-Mails nicht an private Konten weitergeleitet werden.',
     },
     profile: {
       title: 'SMTP-Profil',
@@ -60,7 +61,7 @@ export default {
   listeners: {
     title: 'Listener',
     description: 'Adressen und Ports, auf denen das Relay SMTP-Verbindungen annimmt.',
-    empty: 'Keine Listener',
+    empty: 'Keine Listener: Das Relay nimmt keine SMTP-Verbindungen an. Erstellen Sie mindestens einen.',
     name: 'Name',
     address: 'Adresse',
     host: 'IP-Adresse',
@@ -79,7 +80,7 @@ export default {
     generated: 'Selbstsigniertes Zertifikat (automatisch erstellt)',
     generatedHelp: 'Wird beim ersten Start im Datenordner des Relays erstellt. Verschlüsselt, kann von Clients aber nicht überprüft werden.',
     files: 'Zertifikatsdateien',
-    filesHelp: 'PEM-Dateien auf dem Relay-Host, z. B. von Let’s Encrypt.',
+    filesHelp: 'PEM-Dateien auf dem Computer, auf dem das Relay läuft, z. B. von Let’s Encrypt.',
     certFile: 'Zertifikat (PEM)',
     keyFile: 'Privater Schlüssel (PEM)',
   },
@@ -102,7 +103,7 @@ export default {
     exceptions: {
       title: 'Relay-Ausnahmen',
       description: 'E-Mails an bestimmte Empfänger oder von bestimmten Absendern nehmen ihren eigenen Relay-Server. Die erste zutreffende Regel gilt.',
-      empty: 'Keine Ausnahmen',
+      empty: 'Keine Ausnahmen: Alle ausgehenden E-Mails nehmen den oben gewählten Weg.',
       name: 'Name',
       targetType: 'Gilt für',
       targetTypes: { recipient: 'Empfänger', sender: 'Absender' },
@@ -157,7 +158,7 @@ export default {
       nextHop: 'Haupt-E-Mail-Server',
       nextHopHelp: 'Host, Host:Port oder [IPv6]:Port. Leer: der MX der Domain laut den internen DNS-Servern.',
       nextHopAuto: 'MX über internes DNS',
-      empty: 'Keine Domains',
+      empty: 'Keine Domains: Das Relay nimmt keine eingehenden E-Mails für andere E-Mail-Server an.',
       createTitle: 'Domain erstellen',
       editTitle: 'Domain bearbeiten',
     },
@@ -200,7 +201,8 @@ export default {
       action: 'Aktion',
       actions: { reject: 'Ablehnen', discard: 'Verwerfen', allow: 'Zulassen' },
       actionHelp: 'Ablehnen antwortet so früh wie möglich mit einem Fehler; Verwerfen nimmt die Nachricht an und löscht sie (protokolliert).',
-      empty: 'Keine Regeln',
+      empty: 'Keine Regeln: E-Mails werden nur nach der Absender-, Verbindungs- und erweiterten Richtlinie geprüft.',
+      emptyFiltered: 'Keine Regeln in dieser Liste.',
       createTitle: 'Regel erstellen',
       editTitle: 'Regel bearbeiten',
     },

@@ -12,7 +12,7 @@ export default {
       enabled: 'Enable SMTP authentication',
       enabledHelp: 'Relaying to outside domains then needs a signed-in session, except for clients on the trusted list.',
       skipForLocalNetwork: 'Skip authentication for the local network',
-      skipForLocalNetworkHelp: 'Clients on the subnets of the relay host and on loopback may relay without signing in.',
+      skipForLocalNetworkHelp: 'Clients in the subnets of the computer the relay runs on, and on loopback, may relay without signing in.',
       senderMustMatchLogin: 'Sender must match the login',
       senderMustMatchLoginHelp: 'A signed-in user may only send as their own address or the addresses assigned to them.',
       requireTls: 'Prohibit plain-text authentication over unencrypted connections',
@@ -25,8 +25,9 @@ export default {
     forwarding: {
       title: 'Automatic forwarding',
       disable: 'Disable auto-forwarding',
+      // Header names with non-breaking hyphens: a line break must not split "Auto-Submitted".
       disableHelp:
-        'Refuse mail to outside recipients that a mailbox rule forwarded automatically (Auto-Submitted, Resent-From, X-Forwarded-To), so company mail cannot be forwarded to private accounts.',
+        'Refuse mail to outside recipients that a mailbox rule forwarded automatically (Auto\u2011Submitted, Resent\u2011From, X\u2011Forwarded\u2011To), so company mail cannot be forwarded to private accounts.',
     },
     profile: {
       title: 'SMTP profile',
@@ -59,7 +60,7 @@ export default {
   listeners: {
     title: 'Listeners',
     description: 'Addresses and ports on which the relay accepts SMTP connections.',
-    empty: 'No listeners',
+    empty: 'No listeners: the relay accepts no SMTP connections. Create at least one.',
     name: 'Name',
     address: 'Address',
     host: 'IP address',
@@ -78,7 +79,7 @@ export default {
     generated: 'Self-signed certificate (generated)',
     generatedHelp: 'Created on the first start in the relay’s data folder. Encrypts, but clients cannot verify it.',
     files: 'Certificate files',
-    filesHelp: 'PEM files on the relay host, e.g. from Let’s Encrypt.',
+    filesHelp: 'PEM files on the computer the relay runs on, e.g. from Let’s Encrypt.',
     certFile: 'Certificate (PEM)',
     keyFile: 'Private key (PEM)',
   },
@@ -101,7 +102,7 @@ export default {
     exceptions: {
       title: 'Relay exceptions',
       description: 'Mail to particular recipients, or from particular senders, takes its own relay host. The first matching rule wins.',
-      empty: 'No exceptions',
+      empty: 'No exceptions: all outgoing mail takes the route chosen above.',
       name: 'Name',
       targetType: 'Applies to',
       targetTypes: { recipient: 'Recipients', sender: 'Senders' },
@@ -156,7 +157,7 @@ export default {
       nextHop: 'Main mail server',
       nextHopHelp: 'host, host:port or [IPv6]:port. Empty: the MX of the domain as the internal DNS servers know it.',
       nextHopAuto: 'MX via internal DNS',
-      empty: 'No domains',
+      empty: 'No domains: the relay accepts no incoming mail for other mail servers.',
       createTitle: 'Create domain',
       editTitle: 'Edit domain',
     },
@@ -199,7 +200,8 @@ export default {
       action: 'Action',
       actions: { reject: 'Reject', discard: 'Discard', allow: 'Allow' },
       actionHelp: 'Reject answers with an error as early as possible; discard accepts the message and drops it (logged).',
-      empty: 'No rules',
+      empty: 'No rules: mail is checked by the sender, connection and advanced policies only.',
+      emptyFiltered: 'No rules in this list.',
       createTitle: 'Create rule',
       editTitle: 'Edit rule',
     },

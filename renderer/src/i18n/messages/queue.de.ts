@@ -3,12 +3,12 @@ import type en from './queue.en.ts';
 
 export default {
   title: 'Warteschlange',
-  description: 'Nachrichten, die auf die Zustellung warten. Filtern, ansehen und erneut versuchen, anhalten, freigeben, löschen oder zurückweisen.',
+  description: 'Nachrichten, die auf die Zustellung warten. Filtern, ansehen und erneut versuchen, anhalten, freigeben, löschen oder an die Absender zurücksenden.',
   refresh: 'Aktualisieren',
   flush: 'Alle zurückgestellten jetzt versuchen',
   flushed: { one: '{count} zurückgestellte Nachricht wird jetzt versucht.', other: '{count} zurückgestellte Nachrichten werden jetzt versucht.' },
   summary: {
-    matching: { zero: 'Keine Nachricht passt', one: '{count} Nachricht passt', other: '{count} Nachrichten passen' },
+    matching: { zero: 'Keine passende Nachricht', one: '{count} passende Nachricht', other: '{count} passende Nachrichten' },
     loading: '{loaded} von {total} werden geladen…',
     updated: 'Aktualisiert {time}',
   },
@@ -68,7 +68,7 @@ export default {
     hold: 'Anhalten',
     release: 'Freigeben',
     delete: 'Löschen',
-    bounce: 'Zurückweisen',
+    bounce: 'Zurücksenden',
   },
   confirm: {
     title: {
@@ -76,7 +76,7 @@ export default {
       hold: 'Nachrichten anhalten?',
       release: 'Nachrichten freigeben?',
       delete: 'Nachrichten löschen?',
-      bounce: 'Nachrichten zurückweisen?',
+      bounce: 'Nachrichten zurücksenden?',
     },
     body: {
       retry: { one: 'Das Relay versucht jetzt, {count} Nachricht zuzustellen.', other: 'Das Relay versucht jetzt, {count} Nachrichten zuzustellen.' },
@@ -96,7 +96,7 @@ export default {
       hold: { one: '{count} Nachricht anhalten', other: '{count} Nachrichten anhalten' },
       release: { one: '{count} Nachricht freigeben', other: '{count} Nachrichten freigeben' },
       delete: { one: '{count} Nachricht löschen', other: '{count} Nachrichten löschen' },
-      bounce: { one: '{count} Nachricht zurückweisen', other: '{count} Nachrichten zurückweisen' },
+      bounce: { one: '{count} Nachricht zurücksenden', other: '{count} Nachrichten zurücksenden' },
     },
     byFilter: 'Das gilt für jede Nachricht, die jetzt zum Filter passt – auch für Nachrichten, die seit dem Laden der Liste eingetroffen sind.',
   },
@@ -105,7 +105,7 @@ export default {
     hold: { zero: 'Keine Nachricht wurde geändert.', one: '{count} Nachricht ist angehalten.', other: '{count} Nachrichten sind angehalten.' },
     release: { zero: 'Keine Nachricht wurde geändert.', one: '{count} Nachricht wurde freigegeben.', other: '{count} Nachrichten wurden freigegeben.' },
     delete: { zero: 'Keine Nachricht wurde geändert.', one: '{count} Nachricht wurde gelöscht.', other: '{count} Nachrichten wurden gelöscht.' },
-    bounce: { zero: 'Keine Nachricht wurde geändert.', one: '{count} Nachricht wurde zurückgewiesen.', other: '{count} Nachrichten wurden zurückgewiesen.' },
+    bounce: { zero: 'Keine Nachricht wurde geändert.', one: '{count} Nachricht wurde zurückgesendet.', other: '{count} Nachrichten wurden zurückgesendet.' },
   },
   failed: 'Das Relay hat abgelehnt: {message}',
   detail: {
@@ -132,7 +132,7 @@ export default {
     lastAttempt: 'Letzter Versuch',
     lastReply: 'Letzte Antwort',
     nextHop: 'Nächster Server',
-    status: { queued: 'Wartend', deferred: 'Zurückgestellt', delivered: 'Zugestellt', bounced: 'Zurückgewiesen' },
+    status: { queued: 'Wartend', deferred: 'Zurückgestellt', delivered: 'Zugestellt', bounced: 'Unzustellbar' },
     headers: 'Kopfzeilen',
     noHeaders: 'Keine Kopfzeilen.',
     gone: 'Diese Nachricht ist nicht mehr in der Warteschlange.',

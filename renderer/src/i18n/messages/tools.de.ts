@@ -3,10 +3,10 @@ import type en from './tools.en.ts';
 
 export default {
   title: 'Werkzeuge',
-  description: 'Prüfen Sie, ob Mails das Relay wie erwartet verlassen und ob das DNS richtig zeigt.',
+  description: 'Prüfen Sie, ob E-Mails das Relay wie erwartet verlassen und ob das DNS richtig zeigt.',
   tab: { send: 'Testnachricht senden', dns: 'DNS-Prüfung' },
   send: {
-    intro: 'Das Relay sendet diese Nachricht sofort über den Weg, den es für diese Empfänger nehmen würde, und zeigt das SMTP-Gespräch mit dem nächsten Server. Die Nachricht kommt nicht in die Warteschlange.',
+    intro: 'Das Relay sendet diese Nachricht sofort über den Weg, den es für diese Empfänger nehmen würde, und zeigt den SMTP-Dialog mit dem nächsten Server. Die Nachricht kommt nicht in die Warteschlange.',
     from: 'Von',
     fromHelp: 'Leer lassen, um mit leerem Absender (<>) zu senden.',
     to: 'An',
@@ -26,14 +26,14 @@ export default {
     nextHop: 'Nächster Server',
     reply: 'Antwort',
     duration: 'Dauer',
-    transcript: 'SMTP-Protokoll',
+    transcript: 'SMTP-Dialog',
     dirClient: 'vom Relay gesendet',
     dirServer: 'Antwort des nächsten Servers',
     dirInfo: 'Hinweis',
     routes: {
-      relayHost: 'Relay-Host {target}',
+      relayHost: 'Relay-Server {target}',
       relayException: 'Relay-Ausnahme „{name}“ ({target})',
-      nextHop: 'Relay-Domain „{name}“ → Next Hop {target}',
+      nextHop: 'Relay-Domain „{name}“ → Haupt-E-Mail-Server {target}',
       relayDomainMx: 'Relay-Domain {target} → MX-Eintrag im internen DNS',
       directMx: 'Direkte Zustellung an den MX von {target}',
       unroutable: 'Nicht zustellbar ({target})',
@@ -41,7 +41,7 @@ export default {
     noRoute: 'Kein Weg gefunden',
   },
   dns: {
-    intro: 'Prüft die DNS-Einträge der Relay-Einrichtung: Die MX-Einträge der Relay-Domains zeigen auf dieses Relay, die internen MX-Einträge auf den Hauptmailserver, und der Hostname löst vorwärts und rückwärts auf.',
+    intro: 'Prüft die DNS-Einträge der Relay-Einrichtung: Die MX-Einträge der Relay-Domains zeigen auf dieses Relay, die internen MX-Einträge auf den Haupt-E-Mail-Server, und der Hostname löst vorwärts und rückwärts auf.',
     run: 'DNS prüfen',
     okTitle: 'Alles Geprüfte ist in Ordnung',
     notOkTitle: 'Einige Einträge brauchen Aufmerksamkeit',
@@ -58,7 +58,7 @@ export default {
       hostname: { name: 'Hostname {host} hat einen A-/AAAA-Eintrag', expected: 'ein A- oder AAAA-Eintrag für {host} mit der öffentlichen Adresse dieses Relays' },
       reverse: { name: 'Reverse-DNS (PTR) von {ip} ergibt {host}', expected: 'ein PTR-Eintrag für {ip} mit dem Namen {host}' },
       externalMx: { name: 'Externer MX-Eintrag von {domain} zeigt auf dieses Relay', expected: 'ein MX-Host, der {host} heißt oder eine seiner Adressen hat' },
-      nextHop: { name: 'Next Hop von {domain} führt zum Haupt-E-Mail-Server', expected: '{nextHop} löst auf einen anderen Server als dieses Relay auf' },
+      nextHop: { name: 'Eingetragener Haupt-E-Mail-Server von {domain} ist erreichbar', expected: '{nextHop} löst auf einen anderen Server als dieses Relay auf' },
       internalMx: { name: 'Interner MX-Eintrag von {domain} zeigt auf den Haupt-E-Mail-Server', expected: 'ein MX-Host, der nicht dieses Relay ({host}) ist, gefunden über das interne DNS' },
     },
     fixes: {
@@ -69,7 +69,7 @@ export default {
       externalMxElsewhere:
         'Tragen Sie „{domain}. MX 10 {host}.“ in das öffentliche DNS von {domain} ein – als einzigen MX-Eintrag oder als Backup-MX mit einem höheren Prioritätswert als der Haupt-E-Mail-Server.',
       externalMxImplicitOnly: '{domain} hat keinen MX-Eintrag; E-Mails finden dieses Relay nur über den A-Eintrag. Tragen Sie „{domain}. MX 10 {host}.“ in das öffentliche DNS ein.',
-      nextHopUnresolvable: 'Der Next Hop {hopHost} hat im internen DNS keinen A-/AAAA-Eintrag: Korrigieren Sie den Namen dort oder tragen Sie in {key}.nextHop die IP-Adresse des Haupt-E-Mail-Servers ein.',
+      nextHopUnresolvable: 'Der Haupt-E-Mail-Server {hopHost} hat im internen DNS keinen A-/AAAA-Eintrag: Korrigieren Sie den Namen dort oder tragen Sie in {key}.nextHop die IP-Adresse des Haupt-E-Mail-Servers ein.',
       loop: 'E-Mails für {domain} kämen zu diesem Relay zurück (Mail-Schleife): Legen Sie im internen DNS (dns.internal) einen MX-Eintrag für {domain} an, der auf den Haupt-E-Mail-Server zeigt, oder tragen Sie diesen in {key}.nextHop ein.',
       internalMxMissing: 'Legen Sie im internen DNS ({internalDns}) einen MX-Eintrag für {domain} an, der auf den Haupt-E-Mail-Server zeigt, oder tragen Sie den Haupt-E-Mail-Server in {key}.nextHop ein.',
       internalMxMissingNoInternalDns:

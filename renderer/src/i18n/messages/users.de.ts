@@ -3,13 +3,13 @@ import type en from './users.en.ts';
 
 export default {
   title: 'Benutzer',
-  description: 'Konten, mit denen sich Mailprogramme, Anwendungen und Geräte am Relay anmelden (SMTP-Authentifizierung).',
+  description: 'Konten, mit denen sich E-Mail-Programme, Anwendungen und Geräte am Relay anmelden (SMTP-Authentifizierung).',
   add: 'Benutzer hinzufügen',
-  setPassword: 'Passwort festlegen',
-  setPasswordFor: 'Passwort von {name} festlegen',
+  setPassword: 'Passwort ändern',
+  setPasswordFor: 'Passwort von {name} ändern',
   removeUser: '{name} entfernen',
   removeTitle: 'Benutzer entfernen?',
-  removeBody: '{name} kann sich nicht mehr am Relay anmelden. Bereits angenommene Mails bleiben in der Warteschlange.',
+  removeBody: '{name} kann sich nicht mehr am Relay anmelden. Bereits angenommene E-Mails bleiben in der Warteschlange.',
   authOff: {
     title: 'SMTP-Authentifizierung ist ausgeschaltet',
     body: 'Diese Benutzer können sich erst anmelden, wenn Sie die SMTP-Authentifizierung aktivieren.',
@@ -22,7 +22,7 @@ export default {
     created: 'Angelegt',
     updated: 'Geändert',
     actions: 'Aktionen',
-    empty: 'Noch keine Benutzer.',
+    empty: 'Noch keine Benutzer. Legen Sie für jedes E-Mail-Programm und Gerät, das sich per SMTP-Authentifizierung anmeldet, einen an.',
   },
   form: {
     name: 'Benutzername',

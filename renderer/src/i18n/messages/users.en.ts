@@ -22,7 +22,7 @@ export default {
     created: 'Created',
     updated: 'Changed',
     actions: 'Actions',
-    empty: 'No users yet.',
+    empty: 'No users yet. Add one for each mail program or device that signs in with SMTP authentication.',
   },
   form: {
     name: 'User name',

@@ -26,7 +26,9 @@ export function rowFormat(locale: string): RowFormat {
   const unit = (u: Unit, fraction = 0): Intl.NumberFormat => {
     const key = `${u}/${fraction}`;
     let f = units.get(key);
-    if (!f) units.set(key, (f = new Intl.NumberFormat(locale, { style: 'unit', unit: u, unitDisplay: 'short', maximumFractionDigits: fraction })));
+    // As i18n.bytes: "450 bytes", not the short form's "450 byte".
+    const unitDisplay = u === 'byte' ? 'long' : 'short';
+    if (!f) units.set(key, (f = new Intl.NumberFormat(locale, { style: 'unit', unit: u, unitDisplay, maximumFractionDigits: fraction })));
     return f;
   };
   const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });

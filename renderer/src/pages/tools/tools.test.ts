@@ -172,7 +172,7 @@ describe('ToolsPage in the user language', () => {
     render(ToolsPage, { props: { instanceId: 'local', tab: undefined }, context });
     await fireEvent.input(screen.getByLabelText('An'), { target: { value: 'a@partner.example' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Testnachricht senden' }));
-    await waitFor(() => expect(screen.getByTestId('send-route').textContent).toBe('Relay-Ausnahme „Partner“ (smtp.partner.example:587); Relay-Domain „Office“ → Next Hop 10.0.0.25:2525'));
+    await waitFor(() => expect(screen.getByTestId('send-route').textContent).toBe('Relay-Ausnahme „Partner“ (smtp.partner.example:587); Relay-Domain „Office“ → Haupt-E-Mail-Server 10.0.0.25:2525'));
     await fireEvent.click(screen.getByRole('button', { name: 'Testnachricht senden' }));
     await waitFor(() => expect(screen.getByTestId('send-route').textContent).toBe('carrier pigeon to the roof'));
   });
