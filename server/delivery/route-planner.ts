@@ -34,7 +34,16 @@ export type RouteTarget =
   /** The MX hosts of `domain`, looked up through the internal (relay domains) or external resolvers. */
   | { kind: 'mx'; domain: string; resolvers: 'internal' | 'external' }
   /** No route exists: the recipients fail with this status without any SMTP. */
-  | { kind: 'unroutable'; code: number; enhanced: string; reason: string };
+  | { kind: 'unroutable'; code: number; enhanced: string; reason: string; why: UnroutableWhy; params: Record<string, string> };
+
+/**
+ * Why a recipient has no route, for clients that word `reason` in their own language (with
+ * `params`): a local-domain address other than postmaster@/mailer-daemon@, postmaster@ with no
+ * external postmaster configured, an address without a domain, a relay domain whose next hop is
+ * not host[:port].
+ */
+export const UNROUTABLE_WHY = ['localMailbox', 'noPostmaster', 'noDomain', 'badNextHop'] as const;
+export type UnroutableWhy = (typeof UNROUTABLE_WHY)[number];
 
 /** One recipient on a route: `recipient` as queued, `rcpt` the address sent in RCPT TO. */
 export interface RouteRecipient {
@@ -81,13 +90,13 @@ export function planRoutes(config: RoutingConfig, sender: string, recipients: re
     }
     const local = splitAddress(recipient).local.toLowerCase();
     if (!LOCAL_ALIASES.has(local)) {
-      add(unroutable(550, '5.1.1', `${recipient}: no mailboxes on this relay (local domain)`), { recipient, rcpt: recipient });
+      add(unroutable(550, '5.1.1', `${recipient}: no mailboxes on this relay (local domain)`, 'localMailbox', { recipient }), { recipient, rcpt: recipient });
       continue;
     }
     // Postmasters that are themselves local would route back to this alias: a loop, so drop them.
     const postmasters = config.general.externalPostmasters.filter((p) => !isLocal(p));
     if (postmasters.length === 0) {
-      add(unroutable(550, '5.1.1', `${recipient}: no external postmaster is configured`), { recipient, rcpt: recipient });
+      add(unroutable(550, '5.1.1', `${recipient}: no external postmaster is configured`, 'noPostmaster', { recipient }), { recipient, rcpt: recipient });
       continue;
     }
     for (const p of postmasters) add(routeFor(config, sender, p), { recipient, rcpt: p });
@@ -103,12 +112,14 @@ function routeFor(config: RoutingConfig, sender: string, recipient: string): Rou
     }
   }
   const domain = asciiDomainOf(recipient);
-  if (domain === '') return unroutable(553, '5.1.3', `${recipient}: address has no domain`);
+  if (domain === '') return unroutable(553, '5.1.3', `${recipient}: address has no domain`, 'noDomain', { recipient });
   const relayDomain = config.relayControl.relayDomains.find((d) => asciiDomain(d.domain) === domain);
   if (relayDomain) {
     if (relayDomain.nextHop === '') return { kind: 'mx', domain, resolvers: 'internal' };
     const hp = parseHostPort(relayDomain.nextHop);
-    if (!hp) return unroutable(554, '5.3.5', `relay domain ${relayDomain.name}: bad next hop ${relayDomain.nextHop}`);
+    if (!hp) {
+      return unroutable(554, '5.3.5', `relay domain ${relayDomain.name}: bad next hop ${relayDomain.nextHop}`, 'badNextHop', { name: relayDomain.name, nextHop: relayDomain.nextHop });
+    }
     return { kind: 'nextHop', host: hp.host.includes(':') ? hp.host.toLowerCase() : asciiDomain(hp.host), port: hp.port, relayDomain: relayDomain.name };
   }
   if (config.delivery.mode === 'relayHost' && config.delivery.relayHost) {
@@ -117,8 +128,8 @@ function routeFor(config: RoutingConfig, sender: string, recipient: string): Rou
   return { kind: 'mx', domain, resolvers: 'external' };
 }
 
-function unroutable(code: number, enhanced: string, reason: string): RouteTarget {
-  return { kind: 'unroutable', code, enhanced, reason };
+function unroutable(code: number, enhanced: string, reason: string, why: UnroutableWhy, params: Record<string, string>): RouteTarget {
+  return { kind: 'unroutable', code, enhanced, reason, why, params };
 }
 
 /**

@@ -105,7 +105,7 @@ export function routeSummary(target: Route['target']): RouteSummary {
     case 'mx':
       return { kind: target.resolvers === 'internal' ? 'relayDomainMx' : 'directMx', target: target.domain, name: null };
     case 'unroutable':
-      return { kind: 'unroutable', target: target.reason, name: null };
+      return { kind: 'unroutable', target: target.reason, name: null, why: target.why, params: target.params };
   }
 }
 

@@ -109,6 +109,13 @@ const testSendRoute = z
     target: z.string(),
     /** The relay exception (relayException) or relay domain (nextHop) that chose the route; else null. */
     name: z.string().nullable(),
+    /**
+     * unroutable only: why, for wording `target` in another language — localMailbox, noPostmaster,
+     * noDomain (params: recipient), badNextHop (params: name, nextHop). A plain string for the same
+     * reason as `kind`.
+     */
+    why: z.string().optional(),
+    params: z.record(z.string(), z.string()).optional(),
   })
   .strict();
 

@@ -120,8 +120,8 @@ describe('route planner', () => {
     const cfg = config({ general: { profile: { domain: 'corp.example', hostname: 'relay.corp.example' }, externalPostmasters: [] } });
     const routes = planRoutes(cfg, 's@x.example', ['someone@corp.example', 'postmaster@relay.corp.example']);
     expect(routes.map((r) => r.target)).toEqual([
-      { kind: 'unroutable', code: 550, enhanced: '5.1.1', reason: 'someone@corp.example: no mailboxes on this relay (local domain)' },
-      { kind: 'unroutable', code: 550, enhanced: '5.1.1', reason: 'postmaster@relay.corp.example: no external postmaster is configured' },
+      { kind: 'unroutable', code: 550, enhanced: '5.1.1', reason: 'someone@corp.example: no mailboxes on this relay (local domain)', why: 'localMailbox', params: { recipient: 'someone@corp.example' } },
+      { kind: 'unroutable', code: 550, enhanced: '5.1.1', reason: 'postmaster@relay.corp.example: no external postmaster is configured', why: 'noPostmaster', params: { recipient: 'postmaster@relay.corp.example' } },
     ]);
   });
 

@@ -38,7 +38,7 @@ describe('test.send routes', () => {
       { kind: 'relayException', target: 'smtp.partner.example:2525', name: 'Partners' },
       { kind: 'nextHop', target: 'mail.office.example:2525', name: 'Office' },
       { kind: 'relayDomainMx', target: 'branch.example', name: null },
-      { kind: 'unroutable', target: 'nobody@corp.example: no mailboxes on this relay (local domain)', name: null },
+      { kind: 'unroutable', target: 'nobody@corp.example: no mailboxes on this relay (local domain)', name: null, why: 'localMailbox', params: { recipient: 'nobody@corp.example' } },
       { kind: 'directMx', target: 'far.example', name: null },
     ]);
     expect(routes.map((r) => routeSummary(r.target).kind).sort()).toEqual([...TEST_SEND_ROUTE_KINDS].sort());
@@ -53,10 +53,29 @@ describe('test.send routes', () => {
     expect(r).toMatchObject({
       ok: false,
       route: 'no route (nobody@corp.example: no mailboxes on this relay (local domain))',
-      routes: [{ kind: 'unroutable', target: 'nobody@corp.example: no mailboxes on this relay (local domain)', name: null }],
+      routes: [{ kind: 'unroutable', target: 'nobody@corp.example: no mailboxes on this relay (local domain)', name: null, why: 'localMailbox' }],
       nextHop: null,
     });
     expect(routeText(r, english)).toBe(r.route);
+  });
+
+  it('says why a recipient has no route, as data the app words exactly as the relay does in English', () => {
+    const badHop = relayConfigSchema.parse({
+      general: { profile: { domain: 'corp.example', hostname: 'relay.corp.example' }, externalPostmasters: [] },
+      relayControl: { relayDomains: [{ name: 'Office', domain: 'office.example', nextHop: 'mail.office.example' }] },
+    });
+    // The config schema refuses such a next hop; the planner still says so if one gets through.
+    badHop.relayControl.relayDomains[0]!.nextHop = 'mail.office.example:99999';
+    const routes = [...planRoutes(badHop, 'me@corp.example', ['nobody@corp.example', 'postmaster@corp.example', 'x@office.example'])];
+    const summaries = routes.map((r) => routeSummary(r.target));
+    expect(summaries.map((s) => [s.why, s.params])).toEqual([
+      ['localMailbox', { recipient: 'nobody@corp.example' }],
+      ['noPostmaster', { recipient: 'postmaster@corp.example' }],
+      ['badNextHop', { name: 'Office', nextHop: 'mail.office.example:99999' }],
+    ]);
+    for (const r of routes) expect(routeText({ route: '', routes: [routeSummary(r.target)] }, english)).toBe(describeRoute(r.target));
+    // A reason this app does not know keeps the relay's English.
+    expect(routeText({ route: '', routes: [{ ...summaries[0]!, why: 'quotaExceeded' }] }, english)).toBe(describeRoute(routes[0]!.target));
   });
 });
 

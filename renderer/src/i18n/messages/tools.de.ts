@@ -39,6 +39,13 @@ export default {
       unroutable: 'Nicht zustellbar ({target})',
     },
     noRoute: 'Kein Weg gefunden',
+    // Why a recipient has no route (test.send routes[].why); English as the relay words it.
+    unroutable: {
+      localMailbox: '{recipient}: Dieses Relay hat keine Postfächer (lokale Domain)',
+      noPostmaster: '{recipient}: Es ist kein externer Postmaster eingetragen',
+      noDomain: '{recipient}: Die Adresse hat keine Domain',
+      badNextHop: 'Relay-Domain {name}: ungültiger Haupt-E-Mail-Server {nextHop}',
+    },
   },
   dns: {
     intro: 'Prüft die DNS-Einträge der Relay-Einrichtung: Die MX-Einträge der Relay-Domains zeigen auf dieses Relay, die internen MX-Einträge auf den Haupt-E-Mail-Server, und der Hostname löst vorwärts und rückwärts auf.',

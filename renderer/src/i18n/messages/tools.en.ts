@@ -40,6 +40,13 @@ export default {
       unroutable: 'no route ({target})',
     },
     noRoute: 'no route',
+    // Why a recipient has no route (test.send routes[].why); English as the relay words it.
+    unroutable: {
+      localMailbox: '{recipient}: no mailboxes on this relay (local domain)',
+      noPostmaster: '{recipient}: no external postmaster is configured',
+      noDomain: '{recipient}: address has no domain',
+      badNextHop: 'relay domain {name}: bad next hop {nextHop}',
+    },
   },
   dns: {
     intro: 'Checks the DNS records of the relay setup: the MX records of the relay domains point at this relay, the internal MX records point at the main mail server, and the host name resolves forward and back.',

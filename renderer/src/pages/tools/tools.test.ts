@@ -6,7 +6,7 @@ import { i18n } from '../../i18n/index.ts';
 import { LOCALES } from '../../i18n/message-types.ts';
 import { createTestApi, ok, redactedConfig, testContext } from '../../test-support/fake-api.ts';
 import { DNS_CHECK_TEXT_KEYS } from './dns-check-text.ts';
-import { ROUTE_TEXT_KEYS } from './route-text.ts';
+import { ROUTE_TEXT_KEYS, UNROUTABLE_TEXT } from './route-text.ts';
 import ToolsPage from './ToolsPage.svelte';
 import { DNS_STATUS_KEYS } from './tools-model.svelte.ts';
 
@@ -47,7 +47,7 @@ describe('ToolsPage', () => {
   });
 
   it('has the words of every DNS check code and route kind in every language', () => {
-    const keys = [...Object.values(DNS_CHECK_TEXT_KEYS).flatMap((k) => [k.nameKey, k.expectedKey, k.fixKey ?? []].flat()), ...Object.values(ROUTE_TEXT_KEYS), 'tools.send.noRoute'];
+    const keys = [...Object.values(DNS_CHECK_TEXT_KEYS).flatMap((k) => [k.nameKey, k.expectedKey, k.fixKey ?? []].flat()), ...Object.values(ROUTE_TEXT_KEYS), ...Object.values(UNROUTABLE_TEXT).map((u) => u.key), 'tools.send.noRoute'];
     for (const locale of LOCALES) expect(keys.filter((k) => !catalog.messages[locale].has(k)), locale).toEqual([]);
   });
 });
@@ -148,7 +148,7 @@ describe('ToolsPage in the user language', () => {
     await waitFor(() => expect(shownChecks()[0]?.name).toBe('Interner MX-Eintrag von corp.example zeigt auf den Haupt-E-Mail-Server'));
   });
 
-  it('describes the route of a test message in German, and keeps the English of an unknown route kind', async () => {
+  it('describes the route of a test message in German, why none was found too, and keeps the English of an unknown route kind', async () => {
     i18n.setLocale('de');
     const answers: Array<MethodResult<'test.send'>> = [
       {
@@ -163,6 +163,15 @@ describe('ToolsPage in the user language', () => {
         durationMs: 120,
         transcript: [],
       },
+      {
+        ok: false,
+        route: 'no route (nobody@corp.example: no mailboxes on this relay (local domain))',
+        routes: [{ kind: 'unroutable', target: 'nobody@corp.example: no mailboxes on this relay (local domain)', name: null, why: 'localMailbox', params: { recipient: 'nobody@corp.example' } }],
+        nextHop: null,
+        reply: null,
+        durationMs: 1,
+        transcript: [],
+      },
       { ok: false, route: 'carrier pigeon to the roof', routes: [{ kind: 'pigeon', target: 'roof', name: null }], nextHop: null, reply: null, durationMs: 1, transcript: [] },
     ];
     const t = createTestApi();
@@ -173,6 +182,8 @@ describe('ToolsPage in the user language', () => {
     await fireEvent.input(screen.getByLabelText('An'), { target: { value: 'a@partner.example' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Testnachricht senden' }));
     await waitFor(() => expect(screen.getByTestId('send-route').textContent).toBe('Relay-Ausnahme „Partner“ (smtp.partner.example:587); Relay-Domain „Office“ → Haupt-E-Mail-Server 10.0.0.25:2525'));
+    await fireEvent.click(screen.getByRole('button', { name: 'Testnachricht senden' }));
+    await waitFor(() => expect(screen.getByTestId('send-route').textContent).toBe('Nicht zustellbar (nobody@corp.example: Dieses Relay hat keine Postfächer (lokale Domain))'));
     await fireEvent.click(screen.getByRole('button', { name: 'Testnachricht senden' }));
     await waitFor(() => expect(screen.getByTestId('send-route').textContent).toBe('carrier pigeon to the roof'));
   });
