@@ -186,11 +186,17 @@ interface Pending {
   reject(err: Error): void;
 }
 
-/** The spool's file thread; started on first use, restarted if it ever dies. */
+/** How long `close()` lets the thread finish what it was given before stopping it anyway. */
+const CLOSE_DRAIN_MS = 10_000;
+
+/** The spool's file thread; started on first use, restarted if it ever dies, never after close(). */
 export class SpoolIoThread {
   private worker: Worker | null = null;
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
+  private closed = false;
+  /** Called when `pending` becomes empty (close() waits on it). */
+  private onIdle: (() => void) | null = null;
   private syncsOfEarlierThreads = 0;
   private syncsOfThisThread = 0;
 
@@ -205,7 +211,14 @@ export class SpoolIoThread {
    * once all of that is done; on failure neither file is left.
    */
   store(tmp: string, final: string, bufs: Buffer[]): Promise<void> {
-    return this.call({ seq: 0, op: 'store', tmp, final, dir: path.dirname(final), bufs });
+    // One buffer of its own, moved to the thread rather than copied: posting the parts would clone
+    // the whole backing store of each (small Buffers share 8 KiB pool slabs, socket reads larger ones).
+    let total = 0;
+    for (const b of bufs) total += b.length;
+    const whole = Buffer.allocUnsafeSlow(total);
+    let at = 0;
+    for (const b of bufs) at += b.copy(whole, at);
+    return this.call({ seq: 0, op: 'store', tmp, final, dir: path.dirname(final), bufs: [whole] }, [whole.buffer as ArrayBuffer]);
   }
 
   /** fsync a directory (after renames or unlinks in it). */
@@ -218,20 +231,36 @@ export class SpoolIoThread {
     return this.call({ seq: 0, op: 'unlink', file });
   }
 
-  /** Stop the thread (operations still in flight are rejected). */
+  /**
+   * Refuse new work, let the thread finish what it has (an unlink reported as failed but done
+   * anyway would mean a second delivery after the restart), then stop it. What is still running
+   * after CLOSE_DRAIN_MS is rejected.
+   */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.pending.size > 0 && this.worker) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.onIdle = resolve;
+        timer = setTimeout(resolve, CLOSE_DRAIN_MS);
+      });
+      clearTimeout(timer);
+      this.onIdle = null;
+    }
     const w = this.worker;
     this.worker = null;
     if (w) await w.terminate();
     this.failAll(new Error('the spool file thread was stopped'));
   }
 
-  private call(req: Request): Promise<void> {
+  private call(req: Request, transfer: ArrayBuffer[] = []): Promise<void> {
+    if (this.closed) return Promise.reject(Object.assign(new Error('the queue is closed (the relay is stopping)'), { code: 'ECANCELED' }));
     const seq = ++this.seq;
     req.seq = seq;
     return new Promise<void>((resolve, reject) => {
       this.pending.set(seq, { resolve, reject });
-      this.thread().postMessage(req);
+      this.thread().postMessage(req, transfer);
     });
   }
 
@@ -251,6 +280,7 @@ export class SpoolIoThread {
         if (r.code === undefined) p.resolve();
         else p.reject(Object.assign(new Error(r.message ?? r.code), { code: r.code }));
       }
+      if (this.pending.size === 0) this.onIdle?.();
     });
     const died = (err: Error): void => {
       if (this.worker !== w) return;
@@ -267,5 +297,6 @@ export class SpoolIoThread {
     const all = [...this.pending.values()];
     this.pending.clear();
     for (const p of all) p.reject(err);
+    this.onIdle?.();
   }
 }

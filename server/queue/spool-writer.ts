@@ -59,6 +59,12 @@ export class SpoolWriter extends Writable {
   private fd: number | null = null;
   /** The temp file's creation, started by the first slice written (or by commit). */
   private opened: Promise<void> | null = null;
+  /**
+   * The slice being written, if any. A plain descriptor (unlike a FileHandle) may be closed while a
+   * write on it is still queued; its number could then be reused by another file or a socket before
+   * the write runs. Whoever closes waits for this first.
+   */
+  private writing: Promise<void> = Promise.resolve();
   private pending: Buffer[];
   private pendingBytes: number;
   private bodyBytes = 0;
@@ -194,7 +200,13 @@ export class SpoolWriter extends Writable {
     return this.opened;
   }
 
-  private async flush(): Promise<void> {
+  private flush(): Promise<void> {
+    const run = this.writing.then(() => this.flushNow());
+    this.writing = run;
+    return run;
+  }
+
+  private async flushNow(): Promise<void> {
     if (this.failure || this.pendingBytes === 0) return;
     await this.open();
     if (this.failure) return;
@@ -219,6 +231,7 @@ export class SpoolWriter extends Writable {
   // A message that was never acknowledged must leave no trace: not in tmp/, and (if the rename
   // happened but the directory fsync failed) not in msg/ either, or it would be delivered after all.
   private async discard(renamed: boolean): Promise<void> {
+    await this.writing;
     const fd = this.fd;
     this.fd = null;
     if (fd !== null) await closeFd(fd).catch(() => undefined);

@@ -67,6 +67,7 @@ export class Spool {
   private readonly log: Pick<RelayLog, 'event'> | undefined;
   private readonly writerHost: SpoolWriterHost;
   private cachedBytes = 0;
+  private closed = false;
   private readonly bodyCacheBytes: number;
   /** Per-message file work off the main thread (see spool-io-thread.ts); null when tests replace the file calls. */
   private readonly io: SpoolIoThread | null;
@@ -134,6 +135,7 @@ export class Spool {
    * the Received header it writes as the first bytes of the body.
    */
   createWriter(envelope: NewEnvelope): SpoolWriter {
+    if (this.closed) throw new SpoolUnavailableError('ECANCELED', 'the queue is closed (the relay is stopping)');
     if (envelope.recipients.length === 0) throw new Error('a message needs at least one recipient');
     const receivedAt = envelope.receivedAt ?? Date.now();
     let id = envelope.id;
@@ -239,8 +241,9 @@ export class Spool {
     return true;
   }
 
-  /** Stop the file thread; the spool takes no more messages afterwards. */
+  /** Take no more messages, let the file thread finish its work, and stop it. */
   async close(): Promise<void> {
+    this.closed = true;
     await this.io?.close();
   }
 

@@ -23,9 +23,15 @@ export interface InspectionResult {
 const AUTO_FORWARD_HEADERS = ['resent-from', 'resent-sender', 'x-forwarded-to', 'x-forwarded-for', 'x-ms-exchange-inbox-rules-loop', 'x-mailfwdby'];
 /** The header block is only parsed up to this size; longer header blocks are counted as they come. */
 const MAX_HEADER_SCAN = 256 * 1024;
+/** The end of the header block: an empty line. */
+const BLANK_LINE = /\r?\n\r?\n/;
 
 export class MessageInspector {
-  private head = '';
+  /** The header block so far, in pieces (joined once, at its end). */
+  private headParts: string[] = [];
+  private headLength = 0;
+  /** The last 3 characters seen, where a blank line may have begun. */
+  private headTail = '';
   private headDone = false;
   private splitter: Splitter | null = null;
   private currentPart: { name: string; bytes: number; base64: boolean } | null = null;
@@ -55,7 +61,7 @@ export class MessageInspector {
 
   /** The message has ended: resolves once `result` is complete. Never rejects. */
   finish(): Promise<void> {
-    if (!this.headDone) this.finishHead(this.head);
+    if (!this.headDone) this.finishHead(this.headParts.join(''));
     const splitter = this.splitter;
     if (!splitter) return Promise.resolve();
     // A splitter that fails now (or failed before) never emits 'end', only 'close'.
@@ -67,15 +73,30 @@ export class MessageInspector {
   }
 
   private scanHead(chunk: Buffer): void {
-    this.head += chunk.toString('latin1');
-    const end = this.head.search(/\r?\n\r?\n/);
-    if (end >= 0) this.finishHead(this.head.slice(0, end));
-    else if (this.head.length > MAX_HEADER_SCAN) this.finishHead(this.head);
+    // Only the new text (behind the last 3 characters, where a blank line may have begun) is
+    // searched, and the pieces are joined once: smtp-server hands over a chunk per line, and
+    // searching or flattening the whole header again for each made a long header quadratic.
+    const text = chunk.toString('latin1');
+    const window = this.headTail + text;
+    const m = BLANK_LINE.exec(window);
+    if (m) {
+      const cut = m.index - this.headTail.length;
+      this.headParts.push(cut >= 0 ? text.slice(0, cut) : '');
+      const head = this.headParts.join('');
+      // A blank line that began in the previous chunk: drop the part of it already stored.
+      this.finishHead(cut >= 0 ? head : head.slice(0, head.length + cut));
+      return;
+    }
+    this.headParts.push(text);
+    this.headLength += text.length;
+    this.headTail = window.slice(-3);
+    if (this.headLength > MAX_HEADER_SCAN) this.finishHead(this.headParts.join(''));
   }
 
   private finishHead(head: string): void {
     this.headDone = true;
-    this.head = '';
+    this.headParts = [];
+    this.headTail = '';
     this.result.headerBytes = head.length;
     for (const line of head.split(/\r?\n(?![ \t])/)) {
       const colon = line.indexOf(':');

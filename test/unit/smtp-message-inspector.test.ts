@@ -64,4 +64,19 @@ describe('message inspector', () => {
     expect(inspector.result.sizeExceeded).toBe(false);
     expect(out).toBe(msg.length);
   });
+
+  it('finds the end of the header wherever the chunks split it, as one chunk would', async () => {
+    const msg = Buffer.from('Received: from a\r\nReceived: from b\r\nResent-From: x@y.example\r\nSubject: s\r\n\r\nbody\r\n\r\nmore\r\n');
+    const whole = (await inspect([msg], null)).inspector.result;
+    expect(whole).toMatchObject({ receivedCount: 2, autoForwardMarker: 'Resent-From: x@y.example', headerBytes: msg.indexOf('\r\n\r\n') });
+    for (let at = 1; at < msg.length; at++) {
+      const split = (await inspect([msg.subarray(0, at), msg.subarray(at)], null)).inspector.result;
+      expect(split, `split at ${at}`).toEqual(whole);
+    }
+    const bytes = Array.from(msg, (b) => Buffer.from([b]));
+    expect((await inspect(bytes, null)).inspector.result).toEqual(whole);
+    // Bare LF line ends too.
+    const lf = Buffer.from('Received: from a\nSubject: s\n\nbody\n');
+    expect((await inspect(Array.from(lf, (b) => Buffer.from([b])), null)).inspector.result).toMatchObject({ receivedCount: 1, headerBytes: lf.indexOf('\n\n') });
+  });
 });
