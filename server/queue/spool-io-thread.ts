@@ -272,7 +272,8 @@ export class SpoolIoThread {
     // Never what keeps the relay alive: sockets and timers decide that.
     w.unref();
     w.on('message', ({ replies, dirSyncs }: ReplyBatch) => {
-      this.syncsOfThisThread = dirSyncs;
+      // A late batch of a thread already replaced must not overwrite the new thread's count.
+      if (this.worker === w) this.syncsOfThisThread = dirSyncs;
       for (const r of replies) {
         const p = this.pending.get(r.seq);
         if (!p) continue;

@@ -213,6 +213,8 @@ export class Spool {
     const e = rec.entry;
     if (patch.recipients !== undefined) e.recipients = patch.recipients;
     if (patch.held !== undefined) e.held = patch.held;
+    // A held message may wait for days: its bytes are read from the file when it is released.
+    if (patch.held === true) this.forgetBody(id);
     if (patch.nextAttemptAt !== undefined) e.nextAttemptAt = patch.nextAttemptAt;
     if (patch.attempts !== undefined) e.attempts = patch.attempts;
     if (patch.delayWarned !== undefined) e.delayWarned = patch.delayWarned;

@@ -168,6 +168,11 @@ describe('Spool body kept in memory for the first delivery', () => {
     expect((await readAll(spool.openBody(env.id, { maxBytes: 8 }))).toString()).toBe('Subject:');
     spool.forgetBody(env.id);
     expect(spool.bodyBuffer(env.id)).toBeNull();
+    // Holding a message lets go of its bytes too.
+    const other = await store(spool, body);
+    expect(spool.bodyBuffer(other.envelope.id)).not.toBeNull();
+    await spool.updateState(other.envelope.id, { held: true });
+    expect(spool.bodyBuffer(other.envelope.id)).toBeNull();
     // Now read back from the file: the same bytes.
     expect((await readAll(spool.openBody(env.id))).equals(body)).toBe(true);
     await spool.close();
