@@ -460,7 +460,13 @@ export const installProgressSchema = z.object({
   operation: z.enum(['install', 'upgrade']),
   step: installStepSchema,
   status: z.enum(['running', 'done', 'failed']),
+  /** What is happening, in English (also what a failure says). */
   message: z.string(),
+  /**
+   * The same as a message key of the UI catalog (`connection.install.say.<key>`) with its params,
+   * for the user's language; absent for failures (the error's message is shown as it is).
+   */
+  say: z.object({ key: z.string(), params: z.record(z.string(), z.string()) }).optional(),
   /** For `upload`: bytes sent so far and in all. */
   bytes: z.number().optional(),
   totalBytes: z.number().optional(),

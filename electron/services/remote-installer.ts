@@ -45,29 +45,31 @@ export async function installRelay(opts: InstallOptions): Promise<InstallReport>
   const started = Date.now();
   const { connection, instance: inst } = opts;
   let current: InstallStep = 'connect';
-  const step = async <T>(name: InstallStep, message: string, fn: () => Promise<T>): Promise<T> => {
+  const step = async <T>(name: InstallStep, running: Said, fn: () => Promise<T>): Promise<T> => {
     current = name;
-    opts.onProgress({ step: name, status: 'running', message });
+    opts.onProgress({ step: name, status: 'running', ...running });
     const value = await fn();
-    opts.onProgress({ step: name, status: 'done', message: doneMessage(name, value) ?? message });
+    opts.onProgress({ step: name, status: 'done', ...(doneMessage(name, value) ?? running) });
     return value;
   };
   try {
-    const client = await step('connect', `connecting to ${inst.username}@${inst.host}`, async () => {
+    const target = `${inst.username}@${inst.host}`;
+    const client = await step('connect', said(`connecting to ${target}`, 'connecting', { target }), async () => {
       await connection.connect();
       const c = connection.client;
       if (!c) throw new AppError('NOT_CONNECTED', `cannot install: ${connection.state.message || connection.state.status}`);
       return c;
     });
 
-    const host = await step('check-node', `checking Node.js ("${inst.nodePath}")`, () => checkHost(client, inst));
+    const host = await step('check-node', said(`checking Node.js ("${inst.nodePath}")`, 'checkingNode', { nodePath: inst.nodePath }), () => checkHost(client, inst));
     const paths = {
       installDir: absoluteRemotePath(inst.installDir, host.home),
       dataDir: absoluteRemotePath(inst.dataDir, host.home),
     };
     const bundle = `${paths.installDir}/mailrelay.mjs`;
 
-    await step('upload', `uploading the relay ${opts.bundledVersion}`, async () => {
+    const uploading = said(`uploading the relay ${opts.bundledVersion}`, 'uploading', { version: opts.bundledVersion });
+    await step('upload', uploading, async () => {
       const mk = await execCommand(client, shCommand(`mkdir -p ${paths.installDir}`));
       if (mk.code !== 0) throw new AppError('INSTALL_FAILED', `cannot create ${paths.installDir}: ${why(mk)}`);
       const sftp = await openSftp(client);
@@ -79,7 +81,7 @@ export async function installRelay(opts: InstallOptions): Promise<InstallReport>
           const now = Date.now();
           if (sent === total || now - lastReport >= 100) {
             lastReport = now;
-            opts.onProgress({ step: 'upload', status: 'running', message: `uploading the relay ${opts.bundledVersion}`, bytes: sent, totalBytes: total });
+            opts.onProgress({ step: 'upload', status: 'running', ...uploading, bytes: sent, totalBytes: total });
           }
         });
         await sftpReplace(sftp, tmp, bundle);
@@ -89,16 +91,16 @@ export async function installRelay(opts: InstallOptions): Promise<InstallReport>
       }
     });
 
-    await step('data-dir', `creating the data dir ${inst.dataDir}`, async () => {
+    await step('data-dir', said(`creating the data folder ${inst.dataDir}`, 'creatingDataDir', { dataDir: inst.dataDir }), async () => {
       const r = await execCommand(client, shCommand(`mkdir -p ${paths.dataDir} && chmod 700 ${paths.dataDir}`));
       if (r.code !== 0) throw new AppError('INSTALL_FAILED', `cannot create the data dir ${paths.dataDir}: ${why(r)}`);
     });
 
     const unit = unitName(paths.dataDir);
-    await step('stop-old', 'stopping the running relay (the queue stays)', () => stopRunning(connection, client, paths.dataDir, unit));
+    await step('stop-old', said('stopping the running relay (the queue stays)', 'stoppingOld'), () => stopRunning(connection, client, paths.dataDir, unit));
 
     const warnings: string[] = [];
-    const service = await step('start', 'starting the relay', async () => {
+    const service = await step('start', said('starting the relay', 'starting'), async () => {
       const systemd = await hasSystemdUser(client);
       if (systemd) {
         await startSystemd(client, unit, host.nodeAbs, bundle, paths.dataDir, inst);
@@ -108,7 +110,7 @@ export async function installRelay(opts: InstallOptions): Promise<InstallReport>
       return systemd ? ('systemd-user' as const) : ('detached' as const);
     });
 
-    await step('verify', 'waiting for the relay to answer', () => verify(connection, client, opts, paths.dataDir, service, unit));
+    await step('verify', said('waiting for the relay to answer', 'waitingForAnswer'), () => verify(connection, client, opts, paths.dataDir, service, unit));
     return { relayVersion: opts.bundledVersion, nodeVersion: host.nodeVersion, service, bundlePath: bundle, dataDir: paths.dataDir, durationMs: Date.now() - started, warnings };
   } catch (err) {
     const e = err instanceof AppError ? err : new AppError('INSTALL_FAILED', (err as Error).message);
@@ -117,10 +119,20 @@ export async function installRelay(opts: InstallOptions): Promise<InstallReport>
   }
 }
 
-function doneMessage(step: InstallStep, value: unknown): string | undefined {
-  if (step === 'check-node' && value && typeof value === 'object' && 'nodeVersion' in value) return `Node.js ${(value as { nodeVersion: string }).nodeVersion}`;
-  if (step === 'start') return value === 'systemd-user' ? 'started as a systemd user service' : 'started as a background process';
-  if (step === 'verify') return 'the relay answers';
+/** A progress line in English and as a UI message key (`connection.install.say.<key>`) with params. */
+type Said = { message: string; say: { key: string; params: Record<string, string> } };
+
+function said(message: string, key: string, params: Record<string, string> = {}): Said {
+  return { message, say: { key, params } };
+}
+
+function doneMessage(step: InstallStep, value: unknown): Said | undefined {
+  if (step === 'check-node' && value && typeof value === 'object' && 'nodeVersion' in value) {
+    const version = (value as { nodeVersion: string }).nodeVersion;
+    return said(`Node.js ${version}`, 'nodeFound', { version });
+  }
+  if (step === 'start') return value === 'systemd-user' ? said('started as a systemd user service', 'startedSystemd') : said('started as a background process', 'startedDetached');
+  if (step === 'verify') return said('the relay answers', 'answers');
   return undefined;
 }
 

@@ -22,6 +22,8 @@ import { RELAY_BUNDLE } from '../support/relay-process.ts';
 import { startSshdServer, type SshdServer } from '../support/sshd-server.ts';
 import { makeTempDir, type TempDir } from '../support/temp-dir.ts';
 import { waitFor } from '../support/wait-for.ts';
+import connectionEnglish from '../../renderer/src/i18n/messages/connection.en.ts';
+import connectionGerman from '../../renderer/src/i18n/messages/connection.de.ts';
 
 const run = promisify(execFile);
 const user = os.userInfo().username;
@@ -296,6 +298,14 @@ describe('SSH: install, control calls, reconnects, upgrade', () => {
     const upload = progress.filter((p) => p.step === 'upload' && p.bytes !== undefined);
     expect(upload.at(-1)).toMatchObject({ bytes: readFileSync(RELAY_BUNDLE).length, totalBytes: readFileSync(RELAY_BUNDLE).length });
     expect(h.services.connection(id).state).toMatchObject({ status: 'connected', relayVersion: '0.1.0' });
+    // Every line also comes as a key the app words in the user's language; in English it reads as the installer's.
+    for (const p of progress) {
+      expect(p.say, `${p.step} ${p.status}`).toBeDefined();
+      const en = connectionEnglish.install.say[p.say!.key as keyof typeof connectionEnglish.install.say];
+      const de = connectionGerman.install.say[p.say!.key as keyof typeof connectionGerman.install.say];
+      expect(en && fill(en, p.say!.params), p.say!.key).toBe(p.message);
+      expect(de, p.say!.key).toBeDefined();
+    }
   });
 
   it('routes control calls to the instance over dial-stdio, validated by the method table', async () => {
@@ -375,3 +385,8 @@ describe('SSH: install, control calls, reconnects, upgrade', () => {
     expect((a.ok ? b : a) as unknown).toMatchObject({ ok: false, error: { code: 'BUSY' } });
   });
 });
+
+/** A catalog message with its `{placeholders}` filled. */
+function fill(message: string, params: Record<string, string>): string {
+  return message.replace(/\{(\w+)\}/g, (whole, name: string) => params[name] ?? whole);
+}

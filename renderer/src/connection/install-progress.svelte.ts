@@ -14,7 +14,7 @@ export class InstallRun {
   readonly #api: RelayDeskApi;
   #operation = $state<'install' | 'upgrade' | null>(null);
   #steps = $state<Record<InstallStep, StepStatus>>(Object.fromEntries(INSTALL_STEPS.map((s) => [s, 'pending'])) as Record<InstallStep, StepStatus>);
-  #messages = $state<Partial<Record<InstallStep, string>>>({});
+  #messages = $state<Partial<Record<InstallStep, Pick<InstallProgress, 'message' | 'say'>>>>({});
   #bytes = $state<{ sent: number; total: number } | null>(null);
   #report = $state<InstallReport | null>(null);
   #error = $state<IpcError | null>(null);
@@ -43,7 +43,8 @@ export class InstallRun {
   status(step: InstallStep): StepStatus {
     return this.#steps[step];
   }
-  message(step: InstallStep): string | undefined {
+  /** The latest line of a step: English, and (from current apps' installers) as a message key. */
+  message(step: InstallStep): Pick<InstallProgress, 'message' | 'say'> | undefined {
     return this.#messages[step];
   }
 
@@ -63,7 +64,7 @@ export class InstallRun {
   onProgress(p: InstallProgress): void {
     if (p.instanceId !== this.instanceId) return;
     this.#steps[p.step] = p.status;
-    if (p.message) this.#messages[p.step] = p.message;
+    if (p.message) this.#messages[p.step] = { message: p.message, say: p.say };
     if (p.step === 'upload' && p.bytes !== undefined && p.totalBytes !== undefined) this.#bytes = { sent: p.bytes, total: p.totalBytes };
   }
 

@@ -34,6 +34,20 @@ export default {
     failed: 'Installation fehlgeschlagen: {message}',
     uploadBytes: '{sent} von {total}',
     service: { 'systemd-user': 'systemd-Benutzerdienst', detached: 'Hintergrundprozess' },
+    // The installer's progress lines (install.progress `say`), with their params.
+    say: {
+      connecting: 'Verbindung zu {target}',
+      checkingNode: 'Node.js wird geprüft („{nodePath}“)',
+      nodeFound: 'Node.js {version}',
+      uploading: 'Relay {version} wird hochgeladen',
+      creatingDataDir: 'Datenordner {dataDir} wird angelegt',
+      stoppingOld: 'Laufendes Relay wird beendet (die Warteschlange bleibt erhalten)',
+      starting: 'Relay wird gestartet',
+      startedSystemd: 'als systemd-Benutzerdienst gestartet',
+      startedDetached: 'als Hintergrundprozess gestartet',
+      waitingForAnswer: 'Warten auf die Antwort des Relays',
+      answers: 'Das Relay antwortet',
+    },
     steps: {
       connect: 'Verbinden',
       'check-node': 'Node.js prüfen',

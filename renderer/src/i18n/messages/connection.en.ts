@@ -34,6 +34,20 @@ export default {
     failed: 'Installation failed: {message}',
     uploadBytes: '{sent} of {total}',
     service: { 'systemd-user': 'systemd user service', detached: 'background process' },
+    // The installer's progress lines (install.progress `say`), with their params.
+    say: {
+      connecting: 'connecting to {target}',
+      checkingNode: 'checking Node.js ("{nodePath}")',
+      nodeFound: 'Node.js {version}',
+      uploading: 'uploading the relay {version}',
+      creatingDataDir: 'creating the data folder {dataDir}',
+      stoppingOld: 'stopping the running relay (the queue stays)',
+      starting: 'starting the relay',
+      startedSystemd: 'started as a systemd user service',
+      startedDetached: 'started as a background process',
+      waitingForAnswer: 'waiting for the relay to answer',
+      answers: 'the relay answers',
+    },
     steps: {
       connect: 'Connect',
       'check-node': 'Check Node.js',

@@ -4,6 +4,7 @@ import type { InstanceView, RemoteInstanceView } from '../../api/relay-desk.ts';
 import { createTestApi, localInstance, ok, testContext } from '../../test-support/fake-api.ts';
 import AddInstancePage from '../add-instance/AddInstancePage.svelte';
 import ConnectionPage from './ConnectionPage.svelte';
+import { i18n } from '../../i18n/index.ts';
 
 const KEY_OLD = { algorithm: 'ssh-ed25519', fingerprint: 'SHA256:Xq3vG1mYt6bJkq2Hn5yR0wZp8cVfLd4sUe7aTn9QiKo' };
 const KEY_NEW = { algorithm: 'ssh-ed25519', fingerprint: 'SHA256:b7NfT2kLw9QeR4mZx1VcP6sHy3GdJ8uA0oKiE5tWnYq' };
@@ -136,6 +137,28 @@ describe('Connection page', () => {
     finish?.();
     await waitFor(() => expect(bar).toHaveAttribute('aria-valuenow', '100'));
     expect(screen.getByText(/Relay 0\.1\.0 is running on Node\.js v20\.11\.1 as a systemd user service/)).toBeInTheDocument();
+  });
+
+  it('shows the installer lines in German, and its English for a line this app has no words for', async () => {
+    i18n.setLocale('de');
+    try {
+      const inst = remote({ status: 'relay-not-installed', relayVersion: null });
+      const t = createTestApi({}, [localInstance(), inst]);
+      Object.assign(t.api, { installRelay: vi.fn(() => new Promise(() => undefined)) });
+      const { context } = await testContext(t.api, { kind: 'instance', instanceId: 'nas', pageId: 'connection' });
+      render(ConnectionPage, { props: { instanceId: 'nas', tab: undefined }, context });
+      await fireEvent.click(screen.getByRole('button', { name: 'Relay installieren' }));
+      await screen.findByRole('progressbar');
+      const line = (step: 'data-dir' | 'start', message: string, key: string, params: Record<string, string> = {}) =>
+        t.emit('onInstallProgress', { instanceId: 'nas', operation: 'install', step, status: 'running', message, say: { key, params } });
+      line('data-dir', 'creating the data folder /srv/mail', 'creatingDataDir', { dataDir: '/srv/mail' });
+      line('start', 'warming up the flux capacitor', 'fluxCapacitor');
+      const progress = screen.getByTestId('install-progress');
+      await waitFor(() => expect(progress.textContent).toContain('Datenordner /srv/mail wird angelegt'));
+      expect(progress.textContent).toContain('warming up the flux capacitor');
+    } finally {
+      i18n.setLocale('en');
+    }
   });
 
   it('keeps the stored password when saving other changes', async () => {
