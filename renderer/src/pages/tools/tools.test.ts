@@ -42,6 +42,25 @@ describe('ToolsPage', () => {
     expect(t.controlCalls.find((c) => c.method === 'test.send')?.params).toMatchObject({ from: 'postmaster@corp.example', to: ['a@example.net', 'b@example.net'] });
     expect(screen.getByText('MAIL FROM:<postmaster@corp.example>')).toBeInTheDocument();
   });
+  it('keeps the default subject and text in the language of the moment, until the user edits them', async () => {
+    const t = createTestApi();
+    t.control.set('config.get', () => ok({ config: redactedConfig(), revision: 'r' }));
+    const { context } = await testContext(t.api, { kind: 'instance', instanceId: 'local', pageId: 'tools' });
+    render(ToolsPage, { props: { instanceId: 'local', tab: undefined }, context });
+    const subject = screen.getByLabelText('Subject') as HTMLInputElement;
+    const text = screen.getByLabelText('Text') as HTMLTextAreaElement;
+    expect([subject.value, text.value]).toEqual(['Relay Desk test message', 'This is a test message sent by Relay Desk.']);
+    await fireEvent.input(text, { target: { value: 'Hello from the printer room' } });
+    i18n.setLocale('de');
+    try {
+      await waitFor(() => expect(subject.value).toBe('Testnachricht von Relay Desk'));
+      expect(text.value).toBe('Hello from the printer room');
+    } finally {
+      i18n.setLocale('en');
+    }
+    await waitFor(() => expect(subject.value).toBe('Relay Desk test message'));
+  });
+
   it('has the label of every DNS check status in every language', () => {
     for (const locale of LOCALES) expect(Object.values(DNS_STATUS_KEYS).filter((k) => !catalog.messages[locale].has(k))).toEqual([]);
   });
