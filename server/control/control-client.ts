@@ -18,6 +18,7 @@ import {
   helloParamsSchema,
   issuesFromZod,
   logsEventParams,
+  keepingUnknown,
   readyParamsSchema,
   relaxed,
   rpcResponseSchema,
@@ -104,28 +105,19 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     const [params, options] = args as [unknown, CallOptions | undefined];
     const def = findMethod(method);
     if (!def) return Promise.reject(new ControlError('METHOD_NOT_FOUND', `unknown method "${method}"`));
-    const parsed = def.params.safeParse(params ?? {});
+    // config.apply sends back a config read with config.get, with the settings this app does not
+    // know: the relay checks those itself, strictly (see CONFIG_KEEPS_UNKNOWN).
+    const parsed = (CONFIG_KEEPS_UNKNOWN.has(method) ? keepingUnknown(def.params) : def.params).safeParse(params ?? {});
     if (!parsed.success) {
       const issues = issuesFromZod(parsed.error);
       return Promise.reject(new ControlError('INVALID_PARAMS', `invalid params for ${method}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues));
     }
     return this.request(method, parsed.data, options?.timeoutMs).then((result) => {
-      // Relaxed: a newer relay may add fields; they are dropped, not an error (relaxed-schema.ts).
-      // Except the config: config.apply writes a whole config back, so settings this app does not
-      // know would silently go back to their defaults. It stays strict, and an app too old for a
-      // relay's config says so instead (BAD_RESPONSE naming the unknown keys).
-      const r = (method === 'config.get' ? def.result : relaxed(def.result)).safeParse(result);
+      // A newer relay may add fields: dropped, not an error (relaxed-schema.ts). The config keeps
+      // them instead, so that config.apply writes back what this app cannot show.
+      const r = (CONFIG_KEEPS_UNKNOWN.has(method) ? keepingUnknown(def.result) : relaxed(def.result)).safeParse(result);
       if (!r.success) {
         const issues = issuesFromZod(r.error, ['result']);
-        const unknown = r.error.issues.filter((i) => i.code === 'unrecognized_keys');
-        if (unknown.length > 0 && unknown.length === r.error.issues.length) {
-          const keys = unknown.flatMap((i) => i.keys.map((k) => [...i.path, k].join('.')));
-          throw new ControlError(
-            'BAD_RESPONSE',
-            `${method}: the relay (version ${this.server.version || 'unknown'}) has settings this app does not know (${keys.join(', ')}); update Relay Desk to see and change them`,
-            issues,
-          );
-        }
         throw new ControlError('BAD_RESPONSE', `${method}: the relay's answer does not match the contract (${issues.map((i) => `${i.path}: ${i.message}`).join('; ')})`, issues);
       }
       return r.data as MethodResult<N>;
@@ -255,6 +247,9 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     }
   }
 }
+
+/** The methods whose config keeps keys this app does not know (see call). */
+const CONFIG_KEEPS_UNKNOWN: ReadonlySet<string> = new Set(['config.get', 'config.apply']);
 
 function checkProtocol(protocol: number, version: string, reject: (e: ControlError) => void): boolean {
   if (protocol === PROTOCOL_VERSION) return true;

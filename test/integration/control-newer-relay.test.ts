@@ -1,8 +1,8 @@
 /**
  * The control client against a relay newer than itself, over a real Unix socket: the "relay" here is
  * a stand-in that speaks the protocol (frames, the ready notification of a pre-authenticated session)
- * and answers with fields this client does not know. Answers stay usable, except the config, which
- * is refused rather than trimmed (config.apply writes a whole config back).
+ * and answers with fields this client does not know. Answers stay usable (the fields dropped), and
+ * the config keeps its unknown settings, so config.apply writes them back unchanged.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import net from 'node:net';
@@ -19,8 +19,12 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/** What the stand-in relay was asked, in order. */
+let requests: Array<{ method: string; params: unknown }> = [];
+
 /** A relay "from the future": every answer carries a field this client has never heard of. */
 async function newerRelay(answers: Record<string, unknown>): Promise<ControlClient> {
+  requests = [];
   const dir = makeTempDir('control-newer-');
   const socketPath = path.join(dir.path, 'control.sock');
   const server = net.createServer((sock) => {
@@ -29,8 +33,9 @@ async function newerRelay(answers: Record<string, unknown>): Promise<ControlClie
     sock.on('data', (d) => {
       buf += d.toString();
       for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        const req = JSON.parse(buf.slice(0, nl)) as { id: number; method: string };
+        const req = JSON.parse(buf.slice(0, nl)) as { id: number; method: string; params: unknown };
         buf = buf.slice(nl + 1);
+        requests.push({ method: req.method, params: req.params });
         sock.write(encodeFrame({ jsonrpc: '2.0', id: req.id, result: answers[req.method], servedBy: 'edge-2' })!);
       }
     });
@@ -58,15 +63,27 @@ describe('control client and a newer relay', () => {
     await expect(client.call('dns.check')).rejects.toMatchObject({ code: 'BAD_RESPONSE' });
   });
 
-  it('refuses a config with settings it does not know instead of dropping them', async () => {
+  it('keeps settings of the config it does not know, and writes them back with config.apply', async () => {
     const config = redactConfig(defaultConfig());
-    const client = await newerRelay({
-      'config.get': { config: { ...config, general: { ...config.general, greylisting: { enabled: true } } }, revision: 'r1' },
-    });
-    await expect(client.call('config.get')).rejects.toMatchObject({
-      code: 'BAD_RESPONSE',
-      message: 'config.get: the relay (version 9.0.0) has settings this app does not know (config.general.greylisting); update Relay Desk to see and change them',
-    });
+    const newer = { ...config, general: { ...config.general, greylisting: { enabled: true, delayMinutes: 5 } }, archive: { enabled: false } };
+    const client = await newerRelay({ 'config.get': { config: newer, revision: 'r1' }, 'config.apply': { revision: 'r2' } });
+    const read = await client.call('config.get');
+    expect(read.config).toEqual(newer);
+    // The app changes what it knows and applies the whole config.
+    const edited = { ...read.config, general: { ...read.config.general, profile: { ...read.config.general.profile, banner: 'edited' } } };
+    expect(await client.call('config.apply', { config: edited, baseRevision: read.revision })).toEqual({ revision: 'r2' });
+    const sent = requests.find((r) => r.method === 'config.apply')!.params as { config: typeof newer };
+    expect(sent.config.general.greylisting).toEqual({ enabled: true, delayMinutes: 5 });
+    expect((sent.config as Record<string, unknown>).archive).toEqual({ enabled: false });
+    expect(sent.config.general.profile.banner).toBe('edited');
+  });
+
+  it('still refuses a config value of the wrong type before sending it', async () => {
+    const config = redactConfig(defaultConfig());
+    const client = await newerRelay({});
+    const bad = { ...config, queue: { ...config.queue, maxLifetimeHours: 'forever' } };
+    await expect(client.call('config.apply', { config: bad as never, baseRevision: 'r1' })).rejects.toMatchObject({ code: 'INVALID_PARAMS' });
+    expect(requests).toEqual([]);
   });
 
   it('reads a config whose settings it all knows', async () => {

@@ -104,6 +104,16 @@ describe('config.apply on a running relay', () => {
     expect((await greeting(relay.port)).startsWith('220 ')).toBe(true);
   });
 
+  it('refuses a setting it does not know, which the client passes on unchecked, naming the key', async () => {
+    const { relay, client } = await relayWithClient();
+    const { config, revision } = await client.call('config.get');
+    const withUnknown = { ...config, general: { ...config.general, greylisting: { enabled: true } } };
+    const err = await client.call('config.apply', { config: withUnknown, baseRevision: revision }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ControlError);
+    expect(JSON.stringify((err as ControlError).issues)).toContain('greylisting');
+    expect(readFileSync(path.join(relay.dataDir, 'config.json'), 'utf8')).not.toContain('greylisting');
+  });
+
   it('keeps relay-host passwords it is not sent, never returns them, and refuses bad configs with key paths', async () => {
     const { relay, client } = await relayWithClient();
     const file = path.join(relay.dataDir, 'config.json');

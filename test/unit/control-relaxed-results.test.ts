@@ -2,7 +2,7 @@
 // a missing or mistyped field is still an error. The relay itself keeps checking params strictly.
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { findMethod, relaxed, type MethodResult } from '../../server/protocol/index.ts';
+import { findMethod, keepingUnknown, relaxed, type MethodResult } from '../../server/protocol/index.ts';
 import { newQueueId } from '../../server/queue/queue-id.ts';
 
 const dnsResult = (): MethodResult<'dns.check'> => ({
@@ -52,6 +52,15 @@ describe('relaxed result schemas', () => {
     expect(relaxed(z.looseObject({ t: z.number() })).parse({ t: 1, rule: 'x' })).toEqual({ t: 1, rule: 'x' });
     // The original is unchanged: still strict.
     expect(schema.safeParse({ a: 'ok', more: 1, byKey: null, either: 'none' }).success).toBe(false);
+  });
+
+  it('keepingUnknown keeps unknown keys at every depth and still checks the known ones', () => {
+    const schema = z.object({ a: z.string(), inner: z.object({ n: z.number() }).strict(), list: z.array(z.object({ x: z.number() }).strict()) }).strict();
+    const keep = keepingUnknown(schema);
+    const value = { a: 'x', extra: { deep: 1 }, inner: { n: 1, more: 'y' }, list: [{ x: 1, z: true }] };
+    expect(keep.parse(value)).toEqual(value);
+    expect(keep.safeParse({ ...value, inner: { n: 'one' } }).success).toBe(false);
+    expect(schema.safeParse(value).success).toBe(false);
   });
 
   it('relaxes every method result of the table without error, and params stay strict', () => {

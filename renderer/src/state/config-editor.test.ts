@@ -27,6 +27,17 @@ describe('ConfigEditor', () => {
     expect(editor.issues()).toEqual([]);
   });
 
+  it('takes a config with settings of a newer relay without issues, and applies them back unchanged', async () => {
+    const base = redactedConfig();
+    const newer = { ...base, general: { ...base.general, greylisting: { enabled: true } } } as typeof base;
+    const { editor, state } = relayWith(newer);
+    await editor.load();
+    expect(editor.issues()).toEqual([]);
+    editor.draft!.general.auth.enabled = true;
+    expect(await editor.apply()).toBe('applied');
+    expect((state.applied[0] as { general: Record<string, unknown> }).general.greylisting).toEqual({ enabled: true });
+  });
+
   it('is dirty after a change and clean again after discard', async () => {
     const { editor } = relayWith();
     await editor.load();

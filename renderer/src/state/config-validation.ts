@@ -65,7 +65,10 @@ export function validateConfig(config: EditableConfig): Map<string, FieldIssue> 
   const r = relayConfigSchema.safeParse(toValidationShape(config));
   const out = new Map<string, FieldIssue>();
   if (r.success) return out;
-  for (const issue of fieldIssuesFromZod(r.error.issues)) if (!out.has(issue.path)) out.set(issue.path, issue);
+  // Keys this app does not know come from a newer relay's config: they go back to it unchanged,
+  // and that relay checks them (the form has no field for them, so nothing to say here).
+  const known = r.error.issues.filter((i) => i.code !== 'unrecognized_keys');
+  for (const issue of fieldIssuesFromZod(known)) if (!out.has(issue.path)) out.set(issue.path, issue);
   return out;
 }
 
