@@ -1,10 +1,12 @@
 /**
- * The spool's hot-path file calls on plain descriptors, each one libuv request wrapped in one
- * promise. fs/promises' FileHandle adds its own bookkeeping to every call (ref counting, close
- * tracking, a FileHandle object per open), which showed up at several percent of the relay's CPU
- * time per message; these do the same system calls with less around them. They stay asynchronous:
- * done synchronously on the main thread, the same calls cost it more under load than the hand-off
- * to the thread pool (measured: ext4's journal work then lands on the main thread).
+ * The spool's file calls on plain descriptors, for what does not go through its file thread: a big
+ * message written in slices as it arrives, directory fsyncs of the state files, and spools opened
+ * with test seams. Each is one libuv request in one promise: fs/promises' FileHandle adds its own
+ * bookkeeping to every call (ref counting, close tracking), which showed up in the relay's CPU
+ * profile. They stay asynchronous: made synchronously on the main thread, the same calls cost it
+ * more under load than the hand-off (ext4 makes metadata calls wait while its journal commits).
+ * A plain descriptor may be closed while a write on it is queued: callers wait for their writes
+ * first (see SpoolWriter.writing).
  */
 import fs from 'node:fs';
 
