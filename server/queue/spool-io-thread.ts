@@ -19,7 +19,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 type Request =
-  | { seq: number; op: 'store'; tmp: string; final: string; dir: string; bufs: Uint8Array[] }
+  | { seq: number; op: 'store'; tmp: string; final: string; dir: string; data: Uint8Array }
   | { seq: number; op: 'syncDir'; dir: string }
   | { seq: number; op: 'unlink'; file: string };
 
@@ -62,23 +62,17 @@ function threadMain(require: (id: string) => unknown): void {
     const e = err as NodeJS.ErrnoException | null;
     return { seq, code: e?.code ?? 'EIO', message: e?.message ?? String(err) };
   };
-  // writev can be short on a nearly full disk; the rest goes in plain writes so ENOSPC surfaces.
-  const writeAll = (fd: number, bufs: Uint8Array[], done: (err: unknown) => void): void => {
-    let total = 0;
-    for (const b of bufs) total += b.length;
-    fs.writev(fd, bufs, (err, written) => {
-      if (err || written === total) return done(err);
-      const rest = Buffer.concat(bufs).subarray(written);
-      const more = (off: number): void => {
-        if (off >= rest.length) return done(null);
-        fs.write(fd, rest, off, rest.length - off, null, (e, n) => {
-          if (e) return done(e);
-          if (n === 0) return done(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
-          more(off + n);
-        });
-      };
-      more(0);
-    });
+  // A write can be short on a nearly full disk; the rest goes in further writes so ENOSPC surfaces.
+  const writeAll = (fd: number, data: Uint8Array, done: (err: unknown) => void): void => {
+    const more = (off: number): void => {
+      if (off >= data.length) return done(null);
+      fs.write(fd, data, off, data.length - off, null, (err, n) => {
+        if (err) return done(err);
+        if (n === 0) return done(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
+        more(off + n);
+      });
+    };
+    more(0);
   };
   const quietly = (fn: () => void): void => {
     try {
@@ -98,7 +92,7 @@ function threadMain(require: (id: string) => unknown): void {
         if (open) fs.close(fd, removeTmp);
         else removeTmp();
       };
-      writeAll(fd, m.bufs, (writeErr) => {
+      writeAll(fd, m.data, (writeErr) => {
         if (writeErr) return giveUp(writeErr, true);
         fs.fsync(fd, (syncErr) => {
           if (syncErr) return giveUp(syncErr, true);
@@ -218,7 +212,7 @@ export class SpoolIoThread {
     const whole = Buffer.allocUnsafeSlow(total);
     let at = 0;
     for (const b of bufs) at += b.copy(whole, at);
-    return this.call({ seq: 0, op: 'store', tmp, final, dir: path.dirname(final), bufs: [whole] }, [whole.buffer as ArrayBuffer]);
+    return this.call({ seq: 0, op: 'store', tmp, final, dir: path.dirname(final), data: whole }, [whole.buffer as ArrayBuffer]);
   }
 
   /** fsync a directory (after renames or unlinks in it). */

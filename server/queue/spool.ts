@@ -2,7 +2,8 @@
  * The durable spool (SPEC §1.4, §3): every accepted message is one file `DIR/queue/msg/<id>` holding
  * its envelope as a JSON line followed by the message bytes exactly as received. Per-recipient
  * state lives beside it in `queue/state/<id>.json` only once there is something to remember. In
- * memory the spool keeps just the QueueEntry objects; bodies are streamed from disk when needed.
+ * memory the spool keeps the QueueEntry objects, and a small message's bytes only until its first
+ * delivery attempt ends (BODY_CACHE_BYTES); otherwise bodies are streamed from disk when needed.
  */
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
