@@ -218,7 +218,8 @@ describe('languages', () => {
     for (const route of ['/app/fleet', '/i/local/dashboard', '/i/local/queue', '/i/local/logs/live', '/i/local/mail-relay-control']) {
       await goto(page, route);
       await main(page).locator('h1').first().waitFor();
-      await page.waitForTimeout(300);
+      // The page's data has arrived: no "Loading…" left (screenshot() then waits for layout itself).
+      await main(page).getByText('Loading…').first().waitFor({ state: 'hidden' });
       await screenshot(page, `dark-${route.replace(/^\/(i\/local|app)\//, '').replace(/\//g, '-')}-en`);
     }
     await page.emulateMedia({ colorScheme: 'light' });
