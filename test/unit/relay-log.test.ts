@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openRelayLog } from '../../server/logging/relay-log.ts';
 import { makeTempDir, type TempDir } from '../support/temp-dir.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 let tmp: TempDir;
 let rejections: unknown[];
@@ -26,11 +27,6 @@ afterEach(() => {
 /** One full turn of the event loop: timers, I/O callbacks, immediates, and the rejection check after them. */
 const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!cond()) throw new Error(`timed out waiting for ${what}`);
-}
-
 describe('relay log', () => {
   it('rotates past an obstacle in the log dir without an unhandled rejection, and keeps logging', async () => {
     // A directory where the oldest rotated file would be removed: fs.rm refuses it (EISDIR).
@@ -40,7 +36,7 @@ describe('relay log', () => {
     await log.flush();
     // The size is checked against the file (the writer buffers): more lines now see it past the limit.
     for (let i = 0; i < 40; i++) log.event('connect', { client: '192.0.2.1', n: `more${i}`, pad: 'x'.repeat(100) });
-    await until(() => readdirSync(tmp.path).includes('relay.log.1'), 'the rotation');
+    await waitFor('the rotation', () => readdirSync(tmp.path).includes('relay.log.1'));
     log.event('connect', { client: '192.0.2.1', n: 'after' });
     await log.close();
     // The line after the rotation is in the reopened file, so the rotation has run to its end.
