@@ -4,8 +4,9 @@
  * and waits for a (shared) fsync of that directory — only then may the session reply 250.
  *
  * A message that stays under FLUSH_BYTES (most mail) is held in memory and stored at commit in one
- * operation of the spool's file thread (`storeWhole`); a bigger one gets its temp file at the first
- * slice and is written as it arrives.
+ * go: appended to the intake log (`storeInLog`), or, when the log cannot take it, as its own file by
+ * one operation of the spool's file thread (`storeWhole`). A bigger one gets its temp file at the
+ * first slice and is written as it arrives.
  */
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -28,13 +29,20 @@ export interface SpoolWriterHost {
    * steps run one by one.
    */
   storeWhole?(tmp: string, final: string, bufs: Buffer[]): Promise<void>;
+  /**
+   * Make a whole small message durable in the intake log (intake-log.ts), which then holds its bytes
+   * in memory too. Null when the log cannot take it (no log, or no room in memory): then it gets its
+   * own file.
+   */
+  storeInLog?(id: string, header: Buffer, body: Buffer): Promise<void> | null;
   /** Resolves after an fsync of queue/msg that started after the call. */
   syncMessageDir(): Promise<void>;
   /**
    * The message is durable: start tracking it. `body` is the message bytes when the writer still
    * held all of them in memory (small messages), so the first delivery need not read the file back.
+   * `loggedHeader` (the envelope line) is set when the message went to the intake log instead of a file.
    */
-  committed(entry: QueueEntry, bodyOffset: number, body: Buffer | null): void;
+  committed(entry: QueueEntry, bodyOffset: number, body: Buffer | null, loggedHeader: Buffer | null): void;
   /** The writer is done with its id, committed or not. */
   released(id: string): void;
 }
@@ -146,11 +154,18 @@ export class SpoolWriter extends Writable {
     if (!this.writableEnded) this.end();
     await finished(this, { readable: false }).catch((err: unknown) => this.fail(err, 'write failed'));
     let renamed = false;
+    let logged = false;
     try {
       if (this.failure) throw this.failure;
       const tmp = this.host.tempPath(this.id);
       const final = this.host.messagePath(this.id);
-      if (this.opened === null && this.host.storeWhole) {
+      const inLog = this.opened === null && this.inMemory ? this.host.storeInLog?.(this.id, this.header, this.body()!) : null;
+      if (inLog) {
+        this.pending = [];
+        this.pendingBytes = 0;
+        await inLog;
+        logged = true;
+      } else if (this.opened === null && this.host.storeWhole) {
         const bufs = this.pending;
         this.pending = [];
         this.pendingBytes = 0;
@@ -183,11 +198,18 @@ export class SpoolWriter extends Writable {
       attempts: 0,
       delayWarned: false,
     };
-    const body = this.inMemory ? (this.inMemory.length === 1 ? this.inMemory[0]! : Buffer.concat(this.inMemory, this.bodyBytes)) : null;
+    const body = this.body();
     this.inMemory = null;
-    this.host.committed(entry, this.header.length, body);
+    this.host.committed(entry, this.header.length, body, logged ? this.header : null);
     this.host.released(this.id);
     return entry;
+  }
+
+  /** The body as one buffer while it is all in memory (joined once, then kept), else null. */
+  private body(): Buffer | null {
+    if (!this.inMemory) return null;
+    if (this.inMemory.length !== 1) this.inMemory = [Buffer.concat(this.inMemory, this.bodyBytes)];
+    return this.inMemory[0]!;
   }
 
   private open(): Promise<void> {

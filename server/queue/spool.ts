@@ -1,8 +1,10 @@
 /**
- * The durable spool (SPEC §1.4, §3): every accepted message is one file `DIR/queue/msg/<id>` holding
- * its envelope as a JSON line followed by the message bytes exactly as received. Per-recipient
- * state lives beside it in `queue/state/<id>.json` only once there is something to remember. In
- * memory the spool keeps the QueueEntry objects, and a small message's bytes only until its first
+ * The durable spool (SPEC §1.4, §3): a queued message is one file `DIR/queue/msg/<id>` holding its
+ * envelope as a JSON line followed by the message bytes exactly as received. Per-recipient state
+ * lives beside it in `queue/state/<id>.json` only once there is something to remember. A small new
+ * message is first made durable in the intake log instead (`queue/log`, intake-log.ts) and gets its
+ * own file only if it is still queued after its first delivery attempt, is held, or stays long.
+ * In memory the spool keeps the QueueEntry objects, and a small message's bytes until its first
  * delivery attempt ends (BODY_CACHE_BYTES); otherwise bodies are streamed from disk when needed.
  */
 import { createReadStream, promises as fs } from 'node:fs';
@@ -13,6 +15,8 @@ import type { Envelope, QueueEntry } from './types.ts';
 import { fsyncDir as fsyncDirectory } from './atomic-file.ts';
 import { openFd, unlinkIfExists } from './fd-io.ts';
 import { GroupCommit } from './group-commit.ts';
+import { IntakeLog } from './intake-log.ts';
+import { recoverIntakeLog } from './intake-log-recovery.ts';
 import { SpoolIoThread } from './spool-io-thread.ts';
 import { isQueueId, newQueueId } from './queue-id.ts';
 import { SpoolUnavailableError, UnknownMessageError, toSpoolUnavailable } from './spool-errors.ts';
@@ -32,6 +36,10 @@ export interface SpoolOptions {
   bodyCacheBytes?: number;
   /** How a message's temp file is created, resolving its descriptor (default: exclusive create, mode 0600). */
   openTempFile?: (file: string) => Promise<number>;
+  /** false: every message gets its own file at once, as when a seam replaces the file calls (default true). */
+  intakeLog?: boolean;
+  /** Size at which an intake log segment is closed (default SEGMENT_BYTES; tests use small ones). */
+  intakeLogSegmentBytes?: number;
 }
 
 interface SpoolRecord {
@@ -41,6 +49,12 @@ interface SpoolRecord {
   hasState: boolean;
   /** The message bytes kept from intake until the first delivery attempt is over (see bodyBuffer). */
   cached: Buffer | null;
+  /** Set while the message lives in the intake log, not in a file: its envelope line. Its bytes are then `cached`. */
+  logged: Buffer | null;
+  /** The move from the log to its own file, while it runs. */
+  moving: Promise<void> | null;
+  /** forgetBody was called while the message was in the log: drop the bytes once it has its file. */
+  forgetWhenMoved: boolean;
 }
 
 const PARALLEL_FILE_OPS = 32;
@@ -60,6 +74,7 @@ export class Spool {
   readonly msgDir: string;
   readonly stateDir: string;
   readonly corruptDir: string;
+  readonly logDir: string;
   private readonly records = new Map<string, SpoolRecord>();
   /** Ids handed to writers that have not committed or aborted yet. */
   private readonly reserved = new Set<string>();
@@ -72,6 +87,10 @@ export class Spool {
   private readonly bodyCacheBytes: number;
   /** Per-message file work off the main thread (see spool-io-thread.ts); null when tests replace the file calls. */
   private readonly io: SpoolIoThread | null;
+  /** Set by load() when there is a file thread to write it. */
+  private intakeLog: IntakeLog | null = null;
+  private readonly useIntakeLog: boolean;
+  private readonly intakeLogSegmentBytes: number | undefined;
 
   private constructor(dataDir: string, opts: SpoolOptions) {
     this.root = path.join(dataDir, 'queue');
@@ -79,11 +98,14 @@ export class Spool {
     this.msgDir = path.join(this.root, 'msg');
     this.stateDir = path.join(this.root, 'state');
     this.corruptDir = path.join(this.root, 'corrupt');
+    this.logDir = path.join(this.root, 'log');
     this.log = opts.log;
     this.bodyCacheBytes = opts.bodyCacheBytes ?? BODY_CACHE_BYTES;
     const seams = opts.fsyncDir !== undefined || opts.openTempFile !== undefined;
     const io = seams ? null : new SpoolIoThread();
     this.io = io;
+    this.useIntakeLog = io !== null && opts.intakeLog !== false;
+    this.intakeLogSegmentBytes = opts.intakeLogSegmentBytes;
     const fsyncDir = opts.fsyncDir ?? fsyncDirectory;
     this.msgDirSync = new GroupCommit(() => (io ? io.syncDir(this.msgDir) : fsyncDir(this.msgDir)));
     this.states = new StateStore(this.stateDir, (id) => this.records.get(id)?.entry, fsyncDir);
@@ -93,14 +115,25 @@ export class Spool {
       messagePath: (id) => this.messagePath(id),
       openTempFile,
       storeWhole: io ? (tmp, final, bufs) => io.store(tmp, final, bufs) : undefined,
+      storeInLog: (id, header, body) => {
+        const log = this.intakeLog;
+        if (!log || this.cachedBytes + body.length > this.bodyCacheBytes) return null;
+        // Room in memory is taken now: a logged message's bytes stay in memory until it leaves the log.
+        this.cachedBytes += body.length;
+        return log.append(id, header, body).catch((err: unknown) => {
+          this.cachedBytes -= body.length;
+          throw err;
+        });
+      },
       syncMessageDir: () => this.msgDirSync.run(),
-      committed: (entry, bodyOffset, body) => {
+      committed: (entry, bodyOffset, body, loggedHeader) => {
         let cached: Buffer | null = null;
-        if (body && this.cachedBytes + body.length <= this.bodyCacheBytes) {
+        if (loggedHeader) cached = body; // counted by storeInLog
+        else if (body && this.cachedBytes + body.length <= this.bodyCacheBytes) {
           cached = body;
           this.cachedBytes += body.length;
         }
-        this.records.set(entry.envelope.id, { entry, bodyOffset, hasState: false, cached });
+        this.records.set(entry.envelope.id, { entry, bodyOffset, hasState: false, cached, logged: loggedHeader, moving: null, forgetWhenMoved: false });
       },
       released: (id) => this.reserved.delete(id),
     };
@@ -195,13 +228,45 @@ export class Spool {
     return this.records.get(id)?.cached ?? null;
   }
 
-  /** Drop the in-memory copy of a message's bytes (after its first delivery attempt). */
+  /**
+   * Drop the in-memory copy of a message's bytes (after its first delivery attempt). A message still
+   * in the intake log keeps them until it has its own file (or is removed).
+   */
   forgetBody(id: string): void {
     const rec = this.records.get(id);
-    if (rec?.cached) {
+    if (!rec) return;
+    if (rec.logged) rec.forgetWhenMoved = true;
+    else this.dropCached(rec);
+  }
+
+  /** Messages made durable in the intake log and not yet delivered, deleted or moved to their own file. */
+  get loggedCount(): number {
+    return this.intakeLog?.liveCount ?? 0;
+  }
+
+  private dropCached(rec: SpoolRecord): void {
+    if (rec.cached) {
       this.cachedBytes -= rec.cached.length;
       rec.cached = null;
     }
+  }
+
+  /** Give a message of the intake log its own file (durable), then let the log forget it. */
+  private moveToFile(rec: SpoolRecord): Promise<void> {
+    if (!rec.logged) return Promise.resolve();
+    rec.moving ??= (async () => {
+      const id = rec.entry.envelope.id;
+      const header = rec.logged!;
+      try {
+        await this.io!.store(path.join(this.tmpDir, id), this.messagePath(id), [header, rec.cached!]);
+      } finally {
+        rec.moving = null;
+      }
+      rec.logged = null;
+      this.intakeLog?.done(id);
+      if (rec.forgetWhenMoved) this.dropCached(rec);
+    })();
+    return rec.moving;
   }
 
   /**
@@ -220,8 +285,10 @@ export class Spool {
     if (patch.attempts !== undefined) e.attempts = patch.attempts;
     if (patch.delayWarned !== undefined) e.delayWarned = patch.delayWarned;
     if (opts.persist === false) return true;
-    rec.hasState = true;
     try {
+      // The state file names a message file: the message gets one first.
+      if (rec.logged) await this.moveToFile(rec);
+      rec.hasState = true;
       await this.states.write(id);
     } catch (err) {
       throw toSpoolUnavailable(err, `cannot save the state of message ${id}`);
@@ -236,8 +303,15 @@ export class Spool {
   async remove(id: string): Promise<boolean> {
     const rec = this.records.get(id);
     if (!rec) return false;
-    this.forgetBody(id);
     this.records.delete(id);
+    if (rec.moving) await rec.moving.catch(() => undefined);
+    this.dropCached(rec);
+    if (rec.logged) {
+      // Never written to a file, never given a state: the done record is all there is to do.
+      rec.logged = null;
+      this.intakeLog?.done(id);
+      return true;
+    }
     // The message file goes first: a state file left alone by a crash is cleaned up at the next open.
     await (this.io ? this.io.unlink(this.messagePath(id)) : unlinkIfExists(this.messagePath(id)));
     if (rec.hasState) await this.states.remove(id);
@@ -263,6 +337,22 @@ export class Spool {
     // A temp file is a message whose 250 was never sent (the crash came before rename + fsync).
     const leftovers = await fs.readdir(this.tmpDir);
     await forEachLimited(leftovers, (n) => fs.rm(path.join(this.tmpDir, n), { force: true, recursive: true }));
+    // Messages of the intake log become files, so that what follows sees them like any other.
+    const { nextSeq } = await recoverIntakeLog({ logDir: this.logDir, tmpDir: this.tmpDir, msgDir: this.msgDir, corruptDir: this.corruptDir }, this.log);
+    if (this.io && this.useIntakeLog) {
+      this.intakeLog = new IntakeLog(this.logDir, this.io, {
+        firstSeq: nextSeq,
+        segmentBytes: this.intakeLogSegmentBytes,
+        evict: (ids) => {
+          for (const id of ids) {
+            const rec = this.records.get(id);
+            if (!rec) continue;
+            this.moveToFile(rec).catch((err: Error) => this.log?.event('error', { what: 'queue', id, msg: `cannot move the message from the intake log to its own file: ${err.message}` }, 'error'));
+          }
+        },
+        onRemoveFailed: (file, err) => this.log?.event('error', { what: 'queue', file, msg: `cannot delete an intake log segment: ${err.message}` }, 'warn'),
+      });
+    }
 
     const all = await fs.readdir(this.msgDir);
     const names = all.filter(isQueueId).sort();
@@ -297,7 +387,7 @@ export class Spool {
         attempts: s?.attempts ?? 0,
         delayWarned: s?.delayWarned ?? false,
       };
-      this.records.set(id, { entry, bodyOffset: m.bodyOffset, hasState: withState.has(id), cached: null });
+      this.records.set(id, { entry, bodyOffset: m.bodyOffset, hasState: withState.has(id), cached: null, logged: null, moving: null, forgetWhenMoved: false });
     };
     await scanMessageFiles(this.msgDir, names, visit, (c) => corrupt.push(c));
     for (const c of corrupt) await this.quarantine(c);

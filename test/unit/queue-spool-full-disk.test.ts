@@ -62,6 +62,26 @@ describe.runIf(smallFs)('Spool on a full file system (64 KiB tmpfs)', () => {
     // Space frees up (here: the refused message was cleaned up): small mail goes through again.
     expect(await tryStore(spool, Buffer.from('Subject: small\r\n\r\nok\r\n'))).toBe('stored');
     expect(spool.size).toBe(1);
+    await spool.close();
+  });
+
+  it('refuses a small message the intake log cannot take with ENOSPC, and the log takes mail again once there is room', async () => {
+    const dataDir = path.join(smallFs!, 'log-test');
+    const spool = await Spool.open(dataDir);
+    expect(await tryStore(spool, Buffer.from('Subject: first\r\n\r\nok\r\n'))).toBe('stored');
+    // Under the size that is written in slices, so it goes to the log, and bigger than the whole tmpfs.
+    const err = await tryStore(spool, Buffer.alloc(100 * 1024, 'a'));
+    expect(err).toBeInstanceOf(SpoolUnavailableError);
+    expect((err as SpoolUnavailableError).code).toBe('ENOSPC');
+    expect(spool.size).toBe(1);
+    expect(await tryStore(spool, Buffer.from('Subject: after\r\n\r\nok\r\n'))).toBe('stored');
+    expect(spool.size).toBe(2);
+    await spool.close();
+    // Both acknowledged messages come back after a restart, the refused one does not.
+    const reopened = await Spool.open(dataDir);
+    expect(reopened.size).toBe(2);
+    expect(readdirSync(reopened.tmpDir)).toEqual([]);
+    await reopened.close();
   });
 });
 

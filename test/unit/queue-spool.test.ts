@@ -44,7 +44,8 @@ afterEach(() => tmp.remove());
 
 describe('Spool write path', () => {
   it('stores one file per message: the envelope line, then the bytes exactly as received', async () => {
-    const spool = await Spool.open(tmp.path);
+    // The file format; new small messages go to the intake log first (queue-intake-log.test.ts).
+    const spool = await Spool.open(tmp.path, { intakeLog: false });
     // CRLF, a lone LF, 8-bit bytes and a leading dot must all survive unchanged.
     const body = Buffer.concat([Buffer.from('Received: from client (client [192.0.2.10])\r\n\tby relay; now\r\nSubject: hi\r\n\r\n.dot\nlf only\r\n'), Buffer.from([0xe4, 0xf6, 0x00, 0xff])]);
     const w = spool.createWriter(envelope());
@@ -82,7 +83,7 @@ describe('Spool write path', () => {
   });
 
   it('keeps envelope fields with newlines and non-ASCII on one line', async () => {
-    const spool = await Spool.open(tmp.path);
+    const spool = await Spool.open(tmp.path, { intakeLog: false });
     const entry = await store(spool, Buffer.from('x'), { sender: 'jörg@bücher.example', client: { ip: '::1', hostname: null, helo: 'evil\r\nhelo', authUser: 'jörg', tls: false } });
     const raw = readFileSync(path.join(spool.msgDir, entry.envelope.id));
     expect(raw.subarray(raw.indexOf(10) + 1).toString()).toBe('x');
@@ -121,7 +122,7 @@ describe('Spool write path', () => {
   });
 
   it('the file thread path (no seams) also shares directory fsyncs among concurrent commits', async () => {
-    const spool = await Spool.open(tmp.path);
+    const spool = await Spool.open(tmp.path, { intakeLog: false });
     const before = spool.messageDirSyncs;
     const N = 40;
     const entries = await Promise.all(Array.from({ length: N }, (_, i) => store(spool, Buffer.from(`Subject: ${i}\r\n\r\nx\r\n`))));
@@ -161,7 +162,7 @@ describe('Spool write path', () => {
 
 describe('Spool body kept in memory for the first delivery', () => {
   it('holds a small message from commit until forgetBody, with the same bytes as the file', async () => {
-    const spool = await Spool.open(tmp.path);
+    const spool = await Spool.open(tmp.path, { intakeLog: false });
     const body = Buffer.from('Subject: in memory\r\n\r\nhello\r\n');
     const { envelope: env } = await store(spool, [body.subarray(0, 7), body.subarray(7)]);
     expect(spool.bodyBuffer(env.id)?.equals(body)).toBe(true);

@@ -1,0 +1,153 @@
+/**
+ * The intake log: how a small message becomes durable before its 250 without a file of its own.
+ *
+ * Most mail is relayed within a second of arriving. Giving each message its own file costs a create,
+ * a write, an fsync, a close, a rename, a share of a directory fsync and later an unlink; the log
+ * instead appends the message to a segment file and fsyncs once for every message that arrived
+ * meanwhile. A message leaves the log with a "done" record when it is delivered or deleted, or when
+ * it moves to its own file in queue/msg (after a failed first attempt, when held, or when its segment
+ * is old: see `evict`). Segments are deleted oldest first once nothing in them is live, so a done
+ * record never outlives the segments before it.
+ *
+ * Done records are not fsynced: after a crash a delivered message may be delivered again, never lost
+ * (as with an unlink that did not reach the disk). At start the spool moves every live message of
+ * the log into its own file and deletes the segments (intake-log-recovery.ts).
+ */
+import path from 'node:path';
+import { RECORD_DONE, RECORD_MESSAGE, encodeRecord } from './intake-log-format.ts';
+
+/** The file calls the log needs (the spool's file thread). */
+export interface IntakeLogIo {
+  logAppend(file: string, dir: string, data: Buffer, durable: boolean): Promise<void>;
+  logRemove(file: string): Promise<void>;
+}
+
+/** A segment file is closed once it passes this size; the next message starts a new one. */
+export const SEGMENT_BYTES = 4 * 1024 * 1024;
+
+/** Closed segments kept while they still hold live messages; past this, the oldest one's move to files. */
+const MAX_CLOSED_SEGMENTS = 2;
+
+/** Segment file names: a zero-padded sequence number, so a name sort is the write order. */
+export const SEGMENT_NAME = /^(\d{10})\.log$/;
+
+export function segmentName(seq: number): string {
+  return `${String(seq).padStart(10, '0')}.log`;
+}
+
+interface Segment {
+  file: string;
+  bytes: number;
+  /** Ids whose message record is here and who have not left the log. */
+  live: Set<string>;
+  closed: boolean;
+  /** Its live messages were asked to move to files (once). */
+  evicting: boolean;
+}
+
+export interface IntakeLogOptions {
+  /** Sequence number of the first segment to create (after those found at start). */
+  firstSeq: number;
+  segmentBytes?: number;
+  /** Move these messages to their own files and call `done` for each once that is durable. */
+  evict(ids: string[]): void;
+  /** A segment file could not be deleted (it is tried again at the next start). */
+  onRemoveFailed?(file: string, err: Error): void;
+}
+
+export class IntakeLog {
+  /** Oldest first; the last one takes appends unless it is closed. */
+  private readonly segments: Segment[] = [];
+  private readonly segmentOf = new Map<string, Segment>();
+  private nextSeq: number;
+  private readonly segmentBytes: number;
+
+  constructor(
+    readonly dir: string,
+    private readonly io: IntakeLogIo,
+    private readonly opts: IntakeLogOptions,
+  ) {
+    this.nextSeq = opts.firstSeq;
+    this.segmentBytes = opts.segmentBytes ?? SEGMENT_BYTES;
+  }
+
+  /** Messages in the log (written or being written, not yet done). */
+  get liveCount(): number {
+    return this.segmentOf.size;
+  }
+
+  /** Segment files the log has open or keeps. */
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /** Append a message (its envelope line and body, as its spool file would hold them); resolves once fsynced. */
+  append(id: string, header: Buffer, body: Buffer): Promise<void> {
+    const rec = encodeRecord(RECORD_MESSAGE, id, [header, body]);
+    const seg = this.segmentFor(rec.length, true);
+    seg.live.add(id);
+    this.segmentOf.set(id, seg);
+    return this.io.logAppend(seg.file, this.dir, rec, true).catch((err: unknown) => {
+      // Never acknowledged: forget it, and write no more to a file whose tail may be damaged.
+      if (this.segmentOf.get(id) === seg) this.segmentOf.delete(id);
+      seg.live.delete(id);
+      seg.closed = true;
+      this.collect();
+      throw err;
+    });
+  }
+
+  /** The message left the log (delivered, deleted, or durable in its own file). Unknown ids are ignored. */
+  done(id: string): void {
+    const seg = this.segmentOf.get(id);
+    if (!seg) return;
+    this.segmentOf.delete(id);
+    seg.live.delete(id);
+    const rec = encodeRecord(RECORD_DONE, id);
+    const cur = this.segmentFor(rec.length, false);
+    // A lost done record means one more delivery after a crash, not a lost message.
+    this.io.logAppend(cur.file, this.dir, rec, false).catch(() => {
+      cur.closed = true;
+      this.collect();
+    });
+    this.collect();
+  }
+
+  /** The segment to append `bytes` to; a message opens a new one when the current one is full. */
+  private segmentFor(bytes: number, mayRotate: boolean): Segment {
+    let cur = this.segments[this.segments.length - 1];
+    if (cur && !cur.closed && mayRotate && cur.bytes > 0 && cur.bytes + bytes > this.segmentBytes) {
+      cur.closed = true;
+      this.collect();
+    }
+    if (!cur || cur.closed) {
+      cur = { file: path.join(this.dir, segmentName(this.nextSeq++)), bytes: 0, live: new Set(), closed: false, evicting: false };
+      this.segments.push(cur);
+      this.evictOld();
+    }
+    cur.bytes += bytes;
+    return cur;
+  }
+
+  /** Delete closed segments with nothing live, oldest first (a done record must not outlive its message's segment). */
+  private collect(): void {
+    while (this.segments.length > 0 && this.segments[0]!.closed && this.segments[0]!.live.size === 0) {
+      const seg = this.segments.shift()!;
+      this.io.logRemove(seg.file).catch((err: Error) => this.opts.onRemoveFailed?.(seg.file, err));
+    }
+  }
+
+  /** Keep disk use bounded: a message still live in an old segment moves to its own file. */
+  private evictOld(): void {
+    let closed = 0;
+    for (const s of this.segments) if (s.closed) closed++;
+    for (const s of this.segments) {
+      if (closed <= MAX_CLOSED_SEGMENTS) break;
+      if (!s.closed) continue;
+      closed--;
+      if (s.evicting || s.live.size === 0) continue;
+      s.evicting = true;
+      this.opts.evict([...s.live]);
+    }
+  }
+}
