@@ -1,6 +1,6 @@
 /**
  * Per-message delivery state in `queue/state/<id>.json`: written only once a message outlives its first
- * attempt (or is held), so the common path stays one file per message. Writes are atomic (temp file,
+ * attempt (or is held), so the common path writes no state at all. Writes are atomic (temp file,
  * fsync, rename), serialised per message (the last state always wins), bounded in number (a bulk hold
  * of 100 000 messages must not run out of file descriptors), and share directory fsyncs.
  */

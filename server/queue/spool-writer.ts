@@ -1,7 +1,8 @@
 /**
- * The write path of one message: a Writable the SMTP layer pipes the body into. The file is
- * `queue/tmp/<id>` = envelope JSON + "\n" + body; `commit()` fsyncs it, renames it into `queue/msg/`
- * and waits for a (shared) fsync of that directory — only then may the session reply 250.
+ * The write path of one message: a Writable the SMTP layer pipes the body into. `commit()` makes the
+ * message durable — only then may the session reply 250 — either in the intake log or as the file
+ * `queue/tmp/<id>` = envelope JSON + "\n" + body, fsynced, renamed into `queue/msg/`, and covered by a
+ * (shared) fsync of that directory.
  *
  * A message that stays under FLUSH_BYTES (most mail) is held in memory and stored at commit in one
  * go: appended to the intake log (`storeInLog`), or, when the log cannot take it, as its own file by
