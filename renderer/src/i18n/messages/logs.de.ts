@@ -40,6 +40,7 @@ export default {
     truncated: 'Nur die neuesten {limit} werden angezeigt; schränken Sie Filter oder Zeitraum ein.',
     empty: 'Keine Zeile passt in diesem Zeitraum zum Filter.',
   },
+  level: { trace: 'Ablauf', debug: 'Debug', info: 'Info', warn: 'Warnung', error: 'Fehler', fatal: 'Kritisch' },
   column: { time: 'Zeit', level: 'Stufe', event: 'Ereignis', details: 'Details' },
   table: { live: 'Live-Protokollzeilen', search: 'Gefundene Protokollzeilen' },
   event: {

@@ -37,6 +37,7 @@ export default {
     truncated: 'Only the newest {limit} are shown; narrow the filter or the time range.',
     empty: 'No line matches the filter in this time range.',
   },
+  level: { trace: 'Trace', debug: 'Debug', info: 'Info', warn: 'Warning', error: 'Error', fatal: 'Fatal' },
   column: { time: 'Time', level: 'Level', event: 'Event', details: 'Details' },
   table: { live: 'Live log lines', search: 'Log lines found' },
   event: {

@@ -20,6 +20,16 @@ export const EVENT_KEYS: Record<EventName, string> = {
   control: 'logs.event.control',
 };
 
+/** pino's level names, as the relay sends them. */
+export const LEVEL_KEYS: Record<string, string> = {
+  trace: 'logs.level.trace',
+  debug: 'logs.level.debug',
+  info: 'logs.level.info',
+  warn: 'logs.level.warn',
+  error: 'logs.level.error',
+  fatal: 'logs.level.fatal',
+};
+
 /** Time-range presets of the search. */
 export const PRESET_KEYS = {
   '15m': 'logs.search.preset.15m',
@@ -29,4 +39,4 @@ export const PRESET_KEYS = {
   custom: 'logs.search.preset.custom',
 } as const;
 
-export const LOGS_COMPUTED_KEYS: string[] = [...Object.values(EVENT_KEYS), ...Object.values(PRESET_KEYS)];
+export const LOGS_COMPUTED_KEYS: string[] = [...Object.values(EVENT_KEYS), ...Object.values(LEVEL_KEYS), ...Object.values(PRESET_KEYS)];
