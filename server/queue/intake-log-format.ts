@@ -59,13 +59,16 @@ export function tableCrc32(buf: Uint8Array, start = 0, end = buf.length, crc = 0
   return ~c >>> 0;
 }
 
-/** One record as bytes: the header, the id, then `parts` (the payload) copied behind them. */
+/**
+ * One record as bytes: the header, the id, then `parts` (the payload) copied behind them. The buffer
+ * has its own memory (not a slice of Node's shared pool), so it can be moved to the file thread.
+ */
 export function encodeRecord(kind: LogRecord['kind'], id: string, parts: readonly Buffer[] = []): Buffer {
   const idLen = Buffer.byteLength(id, 'latin1');
   if (idLen === 0 || idLen > 255) throw new Error(`not a queue id: ${JSON.stringify(id)}`);
   let payloadLen = 0;
   for (const p of parts) payloadLen += p.length;
-  const rec = Buffer.allocUnsafe(HEADER + idLen + payloadLen);
+  const rec = Buffer.allocUnsafeSlow(HEADER + idLen + payloadLen);
   rec.writeUInt32LE(MAGIC, 0);
   rec[4] = kind;
   rec[5] = idLen;

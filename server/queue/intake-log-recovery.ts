@@ -23,7 +23,7 @@ export interface IntakeLogDirs {
 }
 
 export interface IntakeLogRecovery {
-  /** Sequence number for the next segment (above every one seen, so a name never comes back). */
+  /** Sequence number for the next segment (above every one seen in queue/log). */
   nextSeq: number;
   /** Messages moved from the log into queue/msg. */
   recovered: number;
@@ -72,7 +72,8 @@ export async function recoverIntakeLog(dirs: IntakeLogDirs, log?: Pick<RelayLog,
       continue;
     }
     await fs.mkdir(dirs.corruptDir, { recursive: true, mode: 0o700 });
-    const kept = path.join(dirs.corruptDir, `intake-log-${name}`);
+    // Numbers start again after every start, so the kept name carries the time: never overwritten.
+    const kept = path.join(dirs.corruptDir, `intake-log-${Date.now().toString(16)}-${name}`);
     await fs.rename(file, kept);
     log?.event(
       'error',

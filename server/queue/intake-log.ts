@@ -41,8 +41,8 @@ interface Segment {
   /** Ids whose message record is here and who have not left the log. */
   live: Set<string>;
   closed: boolean;
-  /** Its live messages were asked to move to files (once). */
-  evicting: boolean;
+  /** A done record was written here (it may be about a message in an older segment). */
+  hasDone: boolean;
 }
 
 export interface IntakeLogOptions {
@@ -105,6 +105,7 @@ export class IntakeLog {
     seg.live.delete(id);
     const rec = encodeRecord(RECORD_DONE, id);
     const cur = this.segmentFor(rec.length, false);
+    cur.hasDone = true;
     // A lost done record means one more delivery after a crash, not a lost message.
     this.io.logAppend(cur.file, this.dir, rec, false).catch(() => {
       cur.closed = true;
@@ -121,7 +122,7 @@ export class IntakeLog {
       this.collect();
     }
     if (!cur || cur.closed) {
-      cur = { file: path.join(this.dir, segmentName(this.nextSeq++)), bytes: 0, live: new Set(), closed: false, evicting: false };
+      cur = { file: path.join(this.dir, segmentName(this.nextSeq++)), bytes: 0, live: new Set(), closed: false, hasDone: false };
       this.segments.push(cur);
       this.evictOld();
     }
@@ -129,15 +130,30 @@ export class IntakeLog {
     return cur;
   }
 
-  /** Delete closed segments with nothing live, oldest first (a done record must not outlive its message's segment). */
+  /**
+   * Delete closed segments with nothing live. Oldest first, since a done record must not outlive
+   * the segment of its message; a segment that holds no done record (e.g. one whose first append
+   * failed on a full disk) may go at once, wherever it is.
+   */
   private collect(): void {
-    while (this.segments.length > 0 && this.segments[0]!.closed && this.segments[0]!.live.size === 0) {
-      const seg = this.segments.shift()!;
+    const removable = (s: Segment, i: number): boolean => s.closed && s.live.size === 0 && (i === 0 || !s.hasDone);
+    for (let i = 0; i < this.segments.length; ) {
+      const seg = this.segments[i]!;
+      if (!removable(seg, i)) {
+        i++;
+        continue;
+      }
+      this.segments.splice(i, 1);
       this.io.logRemove(seg.file).catch((err: Error) => this.opts.onRemoveFailed?.(seg.file, err));
+      i = 0; // the new first segment may be removable now
     }
   }
 
-  /** Keep disk use bounded: a message still live in an old segment moves to its own file. */
+  /**
+   * Keep disk use bounded: messages still live in old segments move to their own files. Asked again
+   * at every new segment, so a message still being committed the first time, or whose move failed,
+   * is not left behind (the spool runs one move per message at a time).
+   */
   private evictOld(): void {
     let closed = 0;
     for (const s of this.segments) if (s.closed) closed++;
@@ -145,9 +161,7 @@ export class IntakeLog {
       if (closed <= MAX_CLOSED_SEGMENTS) break;
       if (!s.closed) continue;
       closed--;
-      if (s.evicting || s.live.size === 0) continue;
-      s.evicting = true;
-      this.opts.evict([...s.live]);
+      if (s.live.size > 0) this.opts.evict([...s.live]);
     }
   }
 }

@@ -232,8 +232,12 @@ function threadMain(require: (id: string) => unknown): void {
     }
     if (err) {
       // Cut the file back to what was there before this batch, so no half-written record is left
-      // in front of anything (a best effort: recovery stops at a damaged record anyway).
-      if (!f.failed) quietly(() => fs.ftruncateSync(f.fd, start));
+      // in front of anything (a best effort: recovery stops at a damaged record anyway), and let go
+      // of it: the spool starts a new file and deletes this one once nothing in it is live.
+      if (!f.failed) {
+        quietly(() => fs.ftruncateSync(f.fd, start));
+        quietly(() => fs.closeSync(f.fd));
+      }
       f.failed = err;
       for (const r of reqs) reply(failed(r.seq, err));
       return;
@@ -256,7 +260,7 @@ function threadMain(require: (id: string) => unknown): void {
     if (logQueue.length > 0) flushLog();
     const f = logFiles.get(m.file);
     logFiles.delete(m.file);
-    if (f) quietly(() => fs.closeSync(f.fd));
+    if (f && !f.failed) quietly(() => fs.closeSync(f.fd));
     fs.unlink(m.file, (err) => reply(err && err.code !== 'ENOENT' ? failed(m.seq, err) : { seq: m.seq }));
   };
 
@@ -371,7 +375,13 @@ export class SpoolIoThread {
     req.seq = seq;
     return new Promise<void>((resolve, reject) => {
       this.pending.set(seq, { resolve, reject });
-      this.thread().postMessage(req, transfer);
+      try {
+        this.thread().postMessage(req, transfer);
+      } catch (err) {
+        // Not sent (e.g. a buffer that cannot be moved): nothing will answer it.
+        this.pending.delete(seq);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
     });
   }
 

@@ -304,7 +304,12 @@ export class Spool {
     const rec = this.records.get(id);
     if (!rec) return false;
     this.records.delete(id);
-    if (rec.moving) await rec.moving.catch(() => undefined);
+    if (rec.moving) {
+      // The id stays taken until the move is over: its end tells the intake log this id is done.
+      this.reserved.add(id);
+      await rec.moving.catch(() => undefined);
+      this.reserved.delete(id);
+    }
     this.dropCached(rec);
     if (rec.logged) {
       // Never written to a file, never given a state: the done record is all there is to do.

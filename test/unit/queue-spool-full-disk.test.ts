@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { makeTempDir, type TempDir } from '../support/temp-dir.ts';
 import { Spool, SpoolUnavailableError, type NewEnvelope } from '../../server/queue/spool.ts';
 import { fsyncDir } from '../../server/queue/atomic-file.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const envelope: NewEnvelope = {
   sender: 'alice@example.com',
@@ -82,6 +83,18 @@ describe.runIf(smallFs)('Spool on a full file system (64 KiB tmpfs)', () => {
     expect(reopened.size).toBe(2);
     expect(readdirSync(reopened.tmpDir)).toEqual([]);
     await reopened.close();
+  });
+
+  it('does not pile up log files while the disk stays full behind a message that stays in the log', async () => {
+    const dataDir = path.join(smallFs!, 'pile-test');
+    const spool = await Spool.open(dataDir);
+    expect(await tryStore(spool, Buffer.from('Subject: stays\r\n\r\nok\r\n'))).toBe('stored');
+    // Each refusal ends the segment it failed in; those must go even though an older one is still live.
+    for (let i = 0; i < 20; i++) expect(await tryStore(spool, Buffer.alloc(100 * 1024, 'a'))).toBeInstanceOf(SpoolUnavailableError);
+    await waitFor('failed segments to be deleted', () => readdirSync(path.join(dataDir, 'queue', 'log')).length <= 2);
+    expect(await tryStore(spool, Buffer.from('Subject: after\r\n\r\nok\r\n'))).toBe('stored');
+    await spool.close();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 });
 
