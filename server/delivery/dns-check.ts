@@ -4,19 +4,20 @@
  * at this relay (the external resolvers), and the relay's own way on to the main server (the next
  * hop, or the MX the internal resolvers give) exists and does not lead back here. Each check passes
  * or says in one line what to fix — in English, and as a `code` with the `params` the sentences
- * interpolate, so the app can say the same in the user's language.
+ * interpolate, so the app can say the same in the user's language. What the DNS gave (`found`) is
+ * English too, and data item for item (`foundItems`), for the same reason.
  */
 import os from 'node:os';
 import net from 'node:net';
 import type { RelayConfig } from '../config/schema.ts';
 import { parseHostPort } from '../config/value-checks.ts';
-import type { DnsCheckCode, MethodResult } from '../protocol/index.ts';
+import type { DnsCheckCode, DnsFoundItem, MethodResult } from '../protocol/index.ts';
 import { asciiDomain } from './address-parts.ts';
-import { createResolverPair, dnsFailure, lookupAddresses, lookupMx, withFallback, type DnsAnswer, type DnsFailure, type MxHost, type ResolverPair } from './resolvers.ts';
+import { createResolverPair, dnsFailure, dnsFailureMessage, lookupAddresses, lookupMx, withFallback, type DnsAnswer, type DnsLookupFailure, type MxHost, type ResolverPair } from './resolvers.ts';
 
 type DnsCheckResult = MethodResult<'dns.check'>;
-/** A check as this relay makes it: the contract's optional `code` and `params` always set. */
-type Check = DnsCheckResult['checks'][number] & { code: DnsCheckCode; params: Record<string, string> };
+/** A check as this relay makes it: the contract's optional `code`, `params` and `foundItems` always set. */
+type Check = DnsCheckResult['checks'][number] & { code: DnsCheckCode; params: Record<string, string>; foundItems: DnsFoundItem[] };
 /** What a check is about, before its outcome is known. */
 type CheckBase = Pick<Check, 'name' | 'subject' | 'expected' | 'params'>;
 
@@ -61,14 +62,13 @@ export async function checkDnsSetup(config: RelayConfig, opts: DnsCheckOptions =
       checks.push(lookupProblem(base, mx, 'externalMx', 'externalMx.missing', `Add "${domain}. MX 10 ${host}." to the public DNS of ${domain}.`));
     } else {
       const hosts = await Promise.all(mx.value.map(async (m) => ({ m, ...(await isThisRelay(m.exchange, external)) })));
-      const found = hosts.map(({ m, addrs }) => describeMx(m, addrs));
       const pointsHere = hosts.some((h) => h.us);
       const implicit = mx.value.every((m) => m.implicit);
       checks.push({
         ...base,
         status: !pointsHere ? 'fail' : implicit ? 'warn' : 'pass',
         code: !pointsHere ? 'externalMx.elsewhere' : implicit ? 'externalMx.implicitOnly' : 'externalMx.ok',
-        found,
+        ...found(hosts.map(({ m, addrs }) => mxItem(m, addrs))),
         fix: !pointsHere
           ? `Add "${domain}. MX 10 ${host}." to the public DNS of ${domain} (as its only MX, or as a backup MX with a higher number than the main server's).`
           : implicit
@@ -89,7 +89,7 @@ export async function checkDnsSetup(config: RelayConfig, opts: DnsCheckOptions =
       };
       if (net.isIP(hopHost)) {
         const us = ours.has(normaliseIp(hopHost)) && (hp?.port ?? 25) === 25;
-        checks.push({ ...hop, status: us ? 'fail' : 'pass', code: us ? 'nextHop.loop' : 'nextHop.ok', found: [hopHost], fix: us ? loopFix(domain, key) : null });
+        checks.push({ ...hop, status: us ? 'fail' : 'pass', code: us ? 'nextHop.loop' : 'nextHop.ok', ...foundValues([hopHost]), fix: us ? loopFix(domain, key) : null });
       } else {
         const { us, addrs } = await isThisRelay(hopHost, internal);
         const code = addrs.length === 0 ? 'nextHop.unresolvable' : us && (hp?.port ?? 25) === 25 ? 'nextHop.loop' : 'nextHop.ok';
@@ -97,7 +97,7 @@ export async function checkDnsSetup(config: RelayConfig, opts: DnsCheckOptions =
           ...hop,
           status: code === 'nextHop.ok' ? 'pass' : 'fail',
           code,
-          found: addrs,
+          ...foundValues(addrs),
           fix: code === 'nextHop.unresolvable' ? `The next hop ${hopHost} has no A/AAAA record in the internal DNS: fix the name there, or set ${key}.nextHop to the main server's IP address.` : code === 'nextHop.loop' ? loopFix(domain, key) : null,
         });
       }
@@ -122,7 +122,7 @@ export async function checkDnsSetup(config: RelayConfig, opts: DnsCheckOptions =
       ...ibase,
       status: loops ? 'fail' : 'pass',
       code: loops ? 'internalMx.loop' : 'internalMx.ok',
-      found: ihosts.map(({ m, addrs }) => describeMx(m, addrs)),
+      ...found(ihosts.map(({ m, addrs }) => mxItem(m, addrs))),
       fix: loops ? loopFix(domain, key) : null,
     });
   }
@@ -133,9 +133,9 @@ function hostnameCheck(host: string, forward: DnsAnswer<string[]>): Check {
   const base: CheckBase = { name: `host name ${host} has an address`, subject: host, expected: `an A or AAAA record for ${host} with this relay's public address`, params: { host } };
   if (!host.includes('.') || host.startsWith('localhost')) {
     const fix = "Set general.profile.hostname to the relay's public name (a fully qualified domain name), then give that name an A record.";
-    return { ...base, status: 'fail', code: 'hostname.notFqdn', found: forward.ok ? forward.value : [], fix };
+    return { ...base, status: 'fail', code: 'hostname.notFqdn', ...foundValues(forward.ok ? forward.value : []), fix };
   }
-  if (forward.ok) return { ...base, status: 'pass', code: 'hostname.ok', found: forward.value, fix: null };
+  if (forward.ok) return { ...base, status: 'pass', code: 'hostname.ok', ...foundValues(forward.value), fix: null };
   return lookupProblem(base, forward, 'hostname', 'hostname.noAddress', `Add an A record (and an AAAA record for IPv6) for ${host} with this relay's public address to the public DNS.`);
 }
 
@@ -149,21 +149,24 @@ async function reverseCheck(pair: ResolverPair, host: string, ip: string): Promi
     return lookupProblem(base, dnsFailure(err, ip, 'PTR'), 'reverse', 'reverse.missing', fix);
   }
   const match = names.includes(host);
-  return { ...base, status: match ? 'pass' : 'fail', code: match ? 'reverse.ok' : 'reverse.mismatch', found: names, fix: match ? null : fix };
+  return { ...base, status: match ? 'pass' : 'fail', code: match ? 'reverse.ok' : 'reverse.mismatch', ...foundValues(names), fix: match ? null : fix };
 }
 
 /**
  * A check whose lookup failed: missing records fail with `missingCode` and `fix`; a DNS that did not
- * answer is an error (`<check>.lookupError`, with the resolver's message as `dnsError`).
+ * answer is an error (`<check>.lookupError`, with the resolver's message as `dnsError`, and as data).
  */
-function lookupProblem(base: CheckBase, f: DnsFailure, check: 'hostname' | 'reverse' | 'externalMx' | 'internalMx', missingCode: DnsCheckCode, fix: string): Check {
-  if (f.permanent) return { ...base, status: 'fail', code: missingCode, found: [f.message], fix };
+function lookupProblem(base: CheckBase, f: DnsLookupFailure, check: 'hostname' | 'reverse' | 'externalMx' | 'internalMx', missingCode: DnsCheckCode, fix: string): Check {
+  const cause = { code: f.code, rrtype: f.rrtype, name: f.name, noMx: f.noMx };
+  const failed = found([{ kind: 'dnsError', ...cause }]);
+  if (f.permanent) return { ...base, status: 'fail', code: missingCode, ...failed, fix };
   return {
     ...base,
     params: { ...base.params, dnsError: f.message },
+    dnsFailure: cause,
     status: 'error',
     code: `${check}.lookupError`,
-    found: [f.message],
+    ...failed,
     fix: `The DNS did not answer (${f.message}): check the servers in dns.internal / dns.external and try again.`,
   };
 }
@@ -172,9 +175,31 @@ function loopFix(domain: string, key: string): string {
   return `Mail for ${domain} would come back to this relay (a loop): give the internal DNS (dns.internal) an MX for ${domain} that names the main mail server, or set ${key}.nextHop to it.`;
 }
 
-function describeMx(m: MxHost, addrs: string[]): string {
-  const where = addrs.length ? ` (${addrs.join(', ')})` : ' (no address)';
-  return m.implicit ? `${m.exchange}${where}, no MX record: its A/AAAA` : `MX ${m.priority} ${m.exchange}${where}`;
+function mxItem(m: MxHost, addresses: string[]): DnsFoundItem {
+  return m.implicit ? { kind: 'implicitMx', host: m.exchange, addresses } : { kind: 'mx', priority: m.priority, host: m.exchange, addresses };
+}
+
+/** `found` in English (for older apps, the CLI and logs) and the same lines as data (`foundItems`). */
+function found(items: DnsFoundItem[]): Pick<Check, 'found' | 'foundItems'> {
+  return { found: items.map(foundLine), foundItems: items };
+}
+
+function foundValues(values: string[]): Pick<Check, 'found' | 'foundItems'> {
+  return found(values.map((value) => ({ kind: 'value', value })));
+}
+
+function foundLine(item: DnsFoundItem): string {
+  switch (item.kind) {
+    case 'mx':
+    case 'implicitMx': {
+      const where = item.addresses.length ? ` (${item.addresses.join(', ')})` : ' (no address)';
+      return item.kind === 'implicitMx' ? `${item.host}${where}, no MX record: its A/AAAA` : `MX ${item.priority} ${item.host}${where}`;
+    }
+    case 'value':
+      return item.value;
+    case 'dnsError':
+      return dnsFailureMessage(item);
+  }
 }
 
 function sortedAnswer(a: DnsAnswer<string[]>): DnsAnswer<string[]> {

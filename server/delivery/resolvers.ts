@@ -12,7 +12,7 @@ import { parseHostPort } from '../config/value-checks.ts';
 type Resolver = dnsPromises.Resolver;
 
 /** A DNS answer, or why there is none. */
-export type DnsAnswer<T> = { ok: true; value: T } | DnsFailure;
+export type DnsAnswer<T> = { ok: true; value: T } | DnsLookupFailure;
 
 /** A lookup that failed; `permanent` means the name or record type does not exist. */
 export interface DnsFailure {
@@ -22,6 +22,19 @@ export interface DnsFailure {
   code: string;
   /** One line for logs and DSNs. */
   message: string;
+}
+
+/**
+ * A failure of this module's lookups, with what was asked as data (`message` is made from it by
+ * `dnsFailureMessage`), so a client can word it in another language.
+ */
+export interface DnsLookupFailure extends DnsFailure {
+  /** The record type asked for: MX, A, AAAA, PTR; "A/AAAA" when the name has neither (ENODATA). */
+  rrtype: string;
+  /** The name looked up (the IP address for PTR). */
+  name: string;
+  /** The name has no MX record, and this is the failure of the A/AAAA lookup standing in for it. */
+  noMx: boolean;
 }
 
 /** One mail exchanger of a domain, in the order it should be tried. */
@@ -70,10 +83,25 @@ export function createResolverPair(dns: { internal: readonly string[]; external:
 const PERMANENT_CODES = new Set(['ENOTFOUND', 'ENODATA', 'ENONAME', 'NULLMX']);
 
 /** Turn a node:dns rejection into a DnsFailure. */
-export function dnsFailure(err: unknown, name: string, rrtype: string): DnsFailure {
+export function dnsFailure(err: unknown, name: string, rrtype: string): DnsLookupFailure {
   const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : 'EUNKNOWN';
-  const permanent = PERMANENT_CODES.has(code);
-  return { ok: false, permanent, code, message: `${describeDnsCode(code)} looking up ${rrtype} ${name}` };
+  return lookupFailure(code, rrtype, name);
+}
+
+function lookupFailure(code: string, rrtype: string, name: string, noMx = false): DnsLookupFailure {
+  const cause = { code, rrtype, name, noMx };
+  return { ok: false, permanent: PERMANENT_CODES.has(code), ...cause, message: dnsFailureMessage(cause) };
+}
+
+/** The English line of a failed lookup, e.g. "domain not found (NXDOMAIN) looking up MX example.com". */
+export function dnsFailureMessage(f: Pick<DnsLookupFailure, 'code' | 'rrtype' | 'name' | 'noMx'>): string {
+  const line =
+    f.code === 'NULLMX'
+      ? `domain ${f.name} accepts no mail (null MX)`
+      : f.code === 'ENODATA' && f.rrtype === 'A/AAAA'
+        ? `no A or AAAA record for ${f.name}`
+        : `${describeDnsCode(f.code)} looking up ${f.rrtype} ${f.name}`;
+  return f.noMx ? `no MX record, and ${line}` : line;
 }
 
 function describeDnsCode(code: string): string {
@@ -114,13 +142,13 @@ export async function lookupMx(resolver: Resolver, domain: string, random: () =>
   if (!mx.ok) {
     if (mx.code !== 'ENODATA') return mx;
     const addresses = await lookupAddresses(resolver, domain);
-    if (!addresses.ok) return { ...addresses, message: `no MX record, and ${addresses.message}` };
+    if (!addresses.ok) return lookupFailure(addresses.code, addresses.rrtype, addresses.name, true);
     return { ok: true, value: [{ exchange: domain, priority: 0, implicit: true }] };
   }
   const records = mx.value.map((r) => ({ exchange: r.exchange.replace(/\.$/, '').toLowerCase(), priority: r.priority }));
   const real = records.filter((r) => r.exchange !== '');
   if (real.length === 0) {
-    return { ok: false, permanent: true, code: 'NULLMX', message: `domain ${domain} accepts no mail (null MX)` };
+    return lookupFailure('NULLMX', 'MX', domain);
   }
   return { ok: true, value: sortByPriority(real, random).map((r) => ({ ...r, implicit: false })) };
 }
@@ -141,11 +169,11 @@ export async function lookupAddresses(resolver: Resolver, host: string): Promise
   const [v4, v6] = await Promise.all([query(host, 'A', () => resolver.resolve4(host)), query(host, 'AAAA', () => resolver.resolve6(host))]);
   const value = [...(v4.ok ? v4.value : []), ...(v6.ok ? v6.value : [])];
   if (value.length > 0) return { ok: true, value };
-  const failures = [v4, v6].filter((a): a is DnsFailure => !a.ok);
+  const failures = [v4, v6].filter((a): a is DnsLookupFailure => !a.ok);
   const temporary = failures.find((f) => !f.permanent);
   if (temporary) return temporary;
   const nx = failures.find((f) => f.code === 'ENOTFOUND');
-  return nx ?? { ok: false, permanent: true, code: 'ENODATA', message: `no A or AAAA record for ${host}` };
+  return nx ?? lookupFailure('ENODATA', 'A/AAAA', host);
 }
 
 /**

@@ -170,6 +170,86 @@ export const DNS_CHECK_CODES = [
 /** The kind and outcome of one DNS check (see DNS_CHECK_CODES). */
 export type DnsCheckCode = (typeof DNS_CHECK_CODES)[number];
 
+/**
+ * A DNS lookup that failed, as data (the relay words it in English as, e.g., "domain not found
+ * (NXDOMAIN) looking up MX example.com").
+ */
+export const dnsFailureSchema = z
+  .object({
+    /**
+     * The resolver's code: ENOTFOUND (NXDOMAIN), ENODATA (no record of that type), ESERVFAIL,
+     * ETIMEOUT, EREFUSED, ECONNREFUSED (server unreachable), NULLMX (RFC 7505: the domain accepts no
+     * mail), …. A plain string: an app words a code it does not know generically ("DNS error CODE").
+     */
+    code: z.string(),
+    /** The record type asked for: MX, A, AAAA, PTR; "A/AAAA" when the name has neither (ENODATA). */
+    rrtype: z.string(),
+    /** The name looked up (the IP address for PTR). */
+    name: z.string(),
+    /** The name has no MX record, and this is the failure of the A/AAAA lookup standing in for it (RFC 5321 §5.1). */
+    noMx: z.boolean(),
+  })
+  .strict();
+/** A failed DNS lookup as data (see dnsFailureSchema). */
+export type DnsFailureData = z.infer<typeof dnsFailureSchema>;
+
+/**
+ * The kinds of a `dns.check` found item: `mx` (an MX record, with its host's addresses), `implicitMx`
+ * (no MX record: the domain's own A/AAAA records stand in), `value` (an address or a name, as
+ * found), `dnsError` (the lookup failed).
+ */
+export const DNS_FOUND_KINDS = ['mx', 'implicitMx', 'value', 'dnsError'] as const;
+/** A kind of `dns.check` found item (see DNS_FOUND_KINDS). */
+export type DnsFoundKind = (typeof DNS_FOUND_KINDS)[number];
+const knownFoundKinds: ReadonlySet<string> = new Set(DNS_FOUND_KINDS);
+
+/** The addresses of an MX host, sorted; empty when it has none. */
+const foundAddresses = z.array(z.string());
+
+/** One line of a check's `found`, as data. */
+const knownFoundItem = z.discriminatedUnion('kind', [
+  z
+    .object({
+      /** An MX record: "MX 10 mail.example.com (192.0.2.1)". */
+      kind: z.literal('mx'),
+      priority: z.number().int().min(0),
+      host: z.string(),
+      addresses: foundAddresses,
+    })
+    .strict(),
+  z
+    .object({
+      /** No MX record; mail goes to the domain's own A/AAAA records: "example.com (192.0.2.1), no MX record: its A/AAAA". */
+      kind: z.literal('implicitMx'),
+      /** The domain itself. */
+      host: z.string(),
+      addresses: foundAddresses,
+    })
+    .strict(),
+  z
+    .object({
+      /** An address or a name, shown as it is. */
+      kind: z.literal('value'),
+      value: z.string(),
+    })
+    .strict(),
+  dnsFailureSchema
+    .extend({
+      /** The lookup failed: "domain not found (NXDOMAIN) looking up MX example.com". */
+      kind: z.literal('dnsError'),
+    })
+    .strict(),
+]);
+/** One line of a check's `found` as data, of a kind this contract knows. */
+export type DnsFoundItem = z.infer<typeof knownFoundItem>;
+
+/**
+ * An item of a kind a newer relay added: accepted, so that one new kind does not make an app refuse
+ * the whole answer (as `code` is a plain string). Only `kind` is read — the app shows the English
+ * `found` line for it. A known kind must come with its fields.
+ */
+const otherFoundItem = z.object({ kind: z.string().refine((k) => !knownFoundKinds.has(k), 'a known kind must have its fields') }).strict();
+
 /** One DNS check of SPEC §1.5's setup. */
 const dnsCheck = z
   .object({
@@ -179,7 +259,14 @@ const dnsCheck = z
     subject: z.string(),
     status: z.enum(['pass', 'warn', 'fail', 'error']),
     expected: z.string(),
+    /** What the DNS gave, one line each, in English: addresses, names, MX hosts or the lookup's failure. */
     found: z.array(z.string()),
+    /**
+     * `found` as data, item for item (same length and order), for clients that word it in their own
+     * language; absent from relays that predate it. An item of a kind the app does not know (a newer
+     * relay) is shown as its `found` line.
+     */
+    foundItems: z.array(z.union([knownFoundItem, otherFoundItem])).optional(),
     /** What to change when it does not pass; null when it passes. */
     fix: z.string().nullable(),
     /**
@@ -195,6 +282,8 @@ const dnsCheck = z
      * `dnsError` (the resolver's English error) — each where the check has it.
      */
     params: z.record(z.string(), z.string()).optional(),
+    /** `.lookupError` checks: the failure that `params.dnsError` words in English, as data; absent from relays that predate it. */
+    dnsFailure: dnsFailureSchema.optional(),
   })
   .strict();
 

@@ -1,7 +1,7 @@
 /**
  * `dns.check` of a real relay against two real DNS servers (dnsmasq): the public one (dns.external)
  * and the company's internal one (dns.internal), with records this test writes — some right, some
- * wrong in each way SPEC §1.5's setup can be wrong.
+ * wrong in each way SPEC §1.5's setup can be wrong, and one the public DNS cannot answer (SERVFAIL).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalControl, type ControlClient } from '../../server/control/control-client.ts';
@@ -28,6 +28,7 @@ beforeAll(async () => {
         { type: 'MX', name: 'loop.test', exchange: 'relay.test', priority: 10 },
         { type: 'MX', name: 'hop.test', exchange: 'relay.test', priority: 10 },
         { type: 'A', name: 'backup.test', address: '192.0.2.10' }, // no MX: reached through its A record only
+        { type: 'SERVFAIL', name: 'broken.test' },
       ],
     }),
     startDnsServer({
@@ -53,6 +54,7 @@ beforeAll(async () => {
           { name: 'Hop', domain: 'hop.test', nextHop: 'mail.corp.test:2525' },
           { name: 'Missing', domain: 'nomx.test' },
           { name: 'Backup', domain: 'backup.test' },
+          { name: 'Broken', domain: 'broken.test', nextHop: 'mail.corp.test' },
         ],
       },
     },
@@ -112,6 +114,35 @@ describe('dns.check', () => {
     expect(check('next hop of hop.test reaches the main server')).toMatchObject({ code: 'nextHop.ok', params: { nextHop: 'mail.corp.test:2525', hopHost: 'mail.corp.test' } });
     expect(check('internal MX of nomx.test points at the main server')).toMatchObject({ code: 'internalMx.missing', params: { internalDns: internal.address } });
     for (const c of result.checks) expect(c.code, c.name).toMatch(/^[a-zA-Z]+\.[a-zA-Z]+$/);
+  });
+
+  it('gives what it found as data too: MX hosts, an implicit MX, addresses, a missing domain, a failed lookup', () => {
+    expect(check('host name relay.test has an address').foundItems).toEqual([
+      { kind: 'value', value: '192.0.2.10' },
+      { kind: 'value', value: '192.0.2.11' },
+    ]);
+    expect(check('external MX of corp.test points at this relay').foundItems).toEqual([{ kind: 'mx', priority: 10, host: 'relay.test', addresses: ['192.0.2.10', '192.0.2.11'] }]);
+    expect(check('internal MX of corp.test points at the main server').foundItems).toEqual([{ kind: 'mx', priority: 10, host: 'mail.corp.test', addresses: ['192.0.2.25'] }]);
+    expect(check('external MX of backup.test points at this relay')).toMatchObject({
+      found: ['backup.test (192.0.2.10), no MX record: its A/AAAA'],
+      foundItems: [{ kind: 'implicitMx', host: 'backup.test', addresses: ['192.0.2.10'] }],
+    });
+    expect(check('external MX of nomx.test points at this relay')).toMatchObject({
+      code: 'externalMx.missing',
+      found: ['domain not found (NXDOMAIN) looking up MX nomx.test'],
+      foundItems: [{ kind: 'dnsError', code: 'ENOTFOUND', rrtype: 'MX', name: 'nomx.test', noMx: false }],
+    });
+    expect(check('external MX of nomx.test points at this relay').dnsFailure).toBeUndefined();
+    const servfail = { code: 'ESERVFAIL', rrtype: 'MX', name: 'broken.test', noMx: false };
+    expect(check('external MX of broken.test points at this relay')).toMatchObject({
+      status: 'error',
+      code: 'externalMx.lookupError',
+      found: ['DNS server failure (SERVFAIL) looking up MX broken.test'],
+      foundItems: [{ kind: 'dnsError', ...servfail }],
+      params: { dnsError: 'DNS server failure (SERVFAIL) looking up MX broken.test' },
+      dnsFailure: servfail,
+    });
+    for (const c of result.checks) expect(c.foundItems?.length, c.name).toBe(c.found.length);
   });
 
   it('is not ok while any check fails, and every failing check says what to fix', () => {

@@ -1,18 +1,19 @@
 /**
- * `dns.check`'s codes and params: every kind of check and outcome, against zones this test writes.
+ * `dns.check`'s codes, params and found items: every kind of check and outcome, against zones this test writes.
  * The relay's own check logic and lookups (lookupMx, lookupAddresses, withFallback) run as they are;
  * only the wire is replaced by a table of answers, as the policy tests do with createStaticPolicyDns
  * (the real DNS server is tested in test/integration/control-relay-dns.test.ts). Last, the app's
- * English catalog must word every check exactly as the relay does, so English reads the same in the
- * CLI and the app.
+ * English catalog must word every check and every found line exactly as the relay does, so English
+ * reads the same in the CLI and the app; and a relay's found items of a newer kind still reach an app.
  */
 import type { promises as dnsPromises } from 'node:dns';
 import { describe, expect, it } from 'vitest';
 import { relayConfigSchema, type RelayConfigInput } from '../../server/config/schema.ts';
 import { checkDnsSetup } from '../../server/delivery/dns-check.ts';
 import type { ResolverPair } from '../../server/delivery/resolvers.ts';
-import { DNS_CHECK_CODES, type MethodResult } from '../../server/protocol/index.ts';
+import { DNS_CHECK_CODES, METHODS, relaxed, type MethodResult } from '../../server/protocol/index.ts';
 import { dnsCheckText } from '../../renderer/src/pages/tools/dns-check-text.ts';
+import { dnsFoundText } from '../../renderer/src/pages/tools/dns-found-text.ts';
 import englishMessages from '../../renderer/src/i18n/messages/tools.en.ts';
 
 type Check = MethodResult<'dns.check'>['checks'][number];
@@ -54,6 +55,13 @@ const external: Zone = {
   'MX ghost.test': ['10 relay.test'],
   'A servfail-host.test': 'SERVFAIL',
   'AAAA servfail-host.test': 'SERVFAIL',
+  // No MX, and then no address either: the name exists (a TXT record), nothing else.
+  'TXT nomail.test': ['v=spf1 -all'],
+  // No MX, and the A/AAAA lookup standing in for it fails.
+  'TXT halfbroken.test': ['v=spf1 -all'],
+  'A halfbroken.test': 'SERVFAIL',
+  'MX nullmx.test': ['0 '],
+  'MX nohost.test': ['10 gone.nohost.test', '20 relay.test'],
 };
 const internal: Zone = {
   'MX ok.test': ['10 mail.ok.test'],
@@ -86,6 +94,14 @@ const full = (): Promise<Check[]> =>
         domain('Ghost', 'ghost.test', 'ghost.ok.test'),
       ],
     },
+  });
+
+/** Found lines of each kind that the setups above do not give: no MX and no address, null MX, an MX host without address. */
+const foundEdges = (): Promise<Check[]> =>
+  run({
+    general: { profile: { hostname: 'relay.test', domain: 'relay.test' } },
+    dns: { internal: ['10.0.0.53'], external: ['192.0.2.53'] },
+    relayControl: { relayDomains: [domain('No mail', 'nomail.test', '10.0.0.25'), domain('Half', 'halfbroken.test', '10.0.0.25'), domain('Null', 'nullmx.test', '10.0.0.25'), domain('No host', 'nohost.test', '10.0.0.25')] },
   });
 
 /** The less common outcomes: a host name that is no FQDN, missing or failing, and no internal DNS. */
@@ -168,8 +184,80 @@ describe('dns.check codes and params', () => {
   });
 
   it("is worded by the app's English catalog exactly as the relay words it", async () => {
-    const checks = [...(await full()), ...(await edges())];
+    const checks = [...(await full()), ...(await edges()), ...(await foundEdges())];
     for (const c of checks) expect(dnsCheckText(c, english), c.code).toEqual({ name: c.name, expected: c.expected, fix: c.fix });
+  });
+});
+
+describe('dns.check found items', () => {
+  const external = (checks: Check[], d: string) => checks.find((c) => c.subject === d && c.code?.startsWith('externalMx.'));
+
+  it('gives every check its found lines as data, item for item', async () => {
+    for (const c of [...(await full()), ...(await edges()), ...(await foundEdges())]) expect(c.foundItems?.length, c.name).toBe(c.found.length);
+  });
+
+  it('names MX hosts, an implicit MX, plain values, a missing domain and a failed lookup', async () => {
+    const checks = await full();
+    expect(checks[0]).toMatchObject({ found: ['192.0.2.10', '192.0.2.11', '192.0.2.12', '2001:db8::10'], foundItems: ['192.0.2.10', '192.0.2.11', '192.0.2.12', '2001:db8::10'].map((value) => ({ kind: 'value', value })) });
+    expect(external(checks, 'ok.test')).toMatchObject({
+      found: ['MX 10 relay.test (192.0.2.10, 192.0.2.11, 192.0.2.12, 2001:db8::10)'],
+      foundItems: [{ kind: 'mx', priority: 10, host: 'relay.test', addresses: ['192.0.2.10', '192.0.2.11', '192.0.2.12', '2001:db8::10'] }],
+    });
+    expect(external(checks, 'aonly.test')).toMatchObject({
+      found: ['aonly.test (192.0.2.10), no MX record: its A/AAAA'],
+      foundItems: [{ kind: 'implicitMx', host: 'aonly.test', addresses: ['192.0.2.10'] }],
+    });
+    expect(external(checks, 'nxd.test')).toMatchObject({
+      found: ['domain not found (NXDOMAIN) looking up MX nxd.test'],
+      foundItems: [{ kind: 'dnsError', code: 'ENOTFOUND', rrtype: 'MX', name: 'nxd.test', noMx: false }],
+    });
+    const broken = external(checks, 'broken.test');
+    const servfail = { code: 'ESERVFAIL', rrtype: 'MX', name: 'broken.test', noMx: false };
+    expect(broken).toMatchObject({ code: 'externalMx.lookupError', found: ['DNS server failure (SERVFAIL) looking up MX broken.test'], foundItems: [{ kind: 'dnsError', ...servfail }], dnsFailure: servfail });
+    // Only lookup errors carry the failure apart from found: a missing record is an answer.
+    expect(checks.filter((c) => c.dnsFailure !== undefined).map((c) => c.code)).toEqual(['reverse.lookupError', 'externalMx.lookupError', 'internalMx.lookupError']);
+  });
+
+  it('says when no MX was followed by no address, or by a failed address lookup, and names a null MX', async () => {
+    const checks = await foundEdges();
+    expect(external(checks, 'nomail.test')).toMatchObject({
+      code: 'externalMx.missing',
+      found: ['no MX record, and no A or AAAA record for nomail.test'],
+      foundItems: [{ kind: 'dnsError', code: 'ENODATA', rrtype: 'A/AAAA', name: 'nomail.test', noMx: true }],
+    });
+    const half = { code: 'ESERVFAIL', rrtype: 'A', name: 'halfbroken.test', noMx: true };
+    expect(external(checks, 'halfbroken.test')).toMatchObject({
+      code: 'externalMx.lookupError',
+      found: ['no MX record, and DNS server failure (SERVFAIL) looking up A halfbroken.test'],
+      foundItems: [{ kind: 'dnsError', ...half }],
+      dnsFailure: half,
+      params: { dnsError: 'no MX record, and DNS server failure (SERVFAIL) looking up A halfbroken.test' },
+    });
+    expect(external(checks, 'nullmx.test')).toMatchObject({
+      found: ['domain nullmx.test accepts no mail (null MX)'],
+      foundItems: [{ kind: 'dnsError', code: 'NULLMX', rrtype: 'MX', name: 'nullmx.test', noMx: false }],
+    });
+    expect(external(checks, 'nohost.test')).toMatchObject({
+      found: ['MX 10 gone.nohost.test (no address)', 'MX 20 relay.test (192.0.2.10, 192.0.2.11, 192.0.2.12, 2001:db8::10)'],
+      foundItems: [{ kind: 'mx', priority: 10, host: 'gone.nohost.test', addresses: [] }, { kind: 'mx', priority: 20, host: 'relay.test' }],
+    });
+  });
+
+  it("is worded by the app's English catalog exactly as the relay words its found lines", async () => {
+    for (const c of [...(await full()), ...(await edges()), ...(await foundEdges())]) expect(dnsFoundText(c, english), c.name).toEqual(c.found);
+  });
+
+  it('reaches an app as data whatever kind a newer relay adds; a known kind must still be whole', async () => {
+    const [check] = (await full()).filter((c) => c.subject === 'ok.test');
+    const app = relaxed(METHODS['dns.check'].result);
+    const newer = { ok: true, checks: [{ ...check, found: [...check!.found, 'SRV 0 5 25 relay.test'], foundItems: [...check!.foundItems!, { kind: 'srv', target: 'relay.test', port: 25 }] }] };
+    expect(app.parse(newer).checks[0]?.foundItems?.[1]).toEqual({ kind: 'srv' });
+    expect(dnsFoundText(app.parse(newer).checks[0]!, english)).toEqual(newer.checks[0]!.found);
+    const broken = { ok: true, checks: [{ ...check, foundItems: [{ kind: 'mx', host: 'relay.test' }] }] };
+    expect(app.safeParse(broken).success).toBe(false);
+    // An older relay's answer (no foundItems, no dnsFailure) still reads.
+    const { foundItems: _items, ...older } = check!;
+    expect(app.parse({ ok: true, checks: [older] }).checks[0]?.foundItems).toBeUndefined();
   });
 });
 

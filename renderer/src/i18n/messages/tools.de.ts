@@ -83,5 +83,23 @@ export default {
         'Legen Sie im internen DNS einen MX-Eintrag für {domain} an, der auf den Haupt-E-Mail-Server zeigt, und tragen Sie diesen DNS-Server unter dns.internal ein – oder tragen Sie den Haupt-E-Mail-Server in {key}.nextHop ein.',
       lookupError: 'Der DNS-Server hat nicht geantwortet ({dnsError}): Prüfen Sie die Server unter dns.internal / dns.external und versuchen Sie es erneut.',
     },
+    foundText: {
+      mx: 'MX {priority} {host} ({addresses})',
+      implicitMx: '{host} ({addresses}) – kein MX-Eintrag, nur A-/AAAA-Eintrag',
+      noAddress: 'keine Adresse',
+      dnsError: '{reason} bei der {rrtype}-Abfrage für {name}',
+      noAddressRecord: 'kein A- oder AAAA-Eintrag für {name}',
+      nullMx: 'Domain {name} nimmt keine E-Mails an (Null-MX)',
+      noMx: 'kein MX-Eintrag, außerdem {failure}',
+    },
+    dnsErrors: {
+      notFound: 'Domain nicht gefunden (NXDOMAIN)',
+      noData: 'kein Eintrag (NODATA)',
+      serverFailure: 'Fehler des DNS-Servers (SERVFAIL)',
+      timeout: 'keine Antwort vom DNS-Server (Zeitüberschreitung)',
+      refused: 'Anfrage vom DNS-Server abgelehnt (REFUSED)',
+      unreachable: 'DNS-Server nicht erreichbar',
+      unknown: 'DNS-Fehler {code}',
+    },
   },
 } satisfies Translation<typeof en>;

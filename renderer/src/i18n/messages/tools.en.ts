@@ -84,5 +84,25 @@ export default {
         'Add an MX record for {domain} pointing at the main mail server to the internal DNS and list that server in dns.internal, or set {key}.nextHop to the main server.',
       lookupError: 'The DNS did not answer ({dnsError}): check the servers in dns.internal / dns.external and try again.',
     },
+    // What the DNS gave (dns.check `foundItems`): the same lines as the relay's own English `found`.
+    foundText: {
+      mx: 'MX {priority} {host} ({addresses})',
+      implicitMx: '{host} ({addresses}), no MX record: its A/AAAA',
+      noAddress: 'no address',
+      dnsError: '{reason} looking up {rrtype} {name}',
+      noAddressRecord: 'no A or AAAA record for {name}',
+      nullMx: 'domain {name} accepts no mail (null MX)',
+      noMx: 'no MX record, and {failure}',
+    },
+    // Why a DNS lookup failed, by the resolver's code.
+    dnsErrors: {
+      notFound: 'domain not found (NXDOMAIN)',
+      noData: 'no record (NODATA)',
+      serverFailure: 'DNS server failure (SERVFAIL)',
+      timeout: 'DNS timeout',
+      refused: 'DNS query refused',
+      unreachable: 'DNS server unreachable',
+      unknown: 'DNS error {code}',
+    },
   },
 } satisfies MessageTree;

@@ -3,9 +3,12 @@
  * fix in English and, since `code` and `params` exist, as data: a known code is worded from the
  * catalog (`tools.dns.check.*`, `tools.dns.fixes.*`) with the relay's params filled in. A check of
  * an older relay (no code) or a newer one (a code this app does not know) keeps the relay's English.
+ * The DNS error a lookup-error fix quotes is worded here too when the relay sends it as data
+ * (`dnsFailure`); otherwise the fix quotes the relay's English `params.dnsError`.
  */
 import type { DnsCheckCode, MethodResult } from '../../../../server/protocol/index.ts';
 import type { MessageParams } from '../../i18n/message-types.ts';
+import { dnsFailureText } from './dns-found-text.ts';
 
 /** One check of a `dns.check` answer. */
 export type DnsCheck = MethodResult<'dns.check'>['checks'][number];
@@ -63,10 +66,11 @@ export function dnsCheckText(check: DnsCheck, t: Translate): DnsCheckText {
   const english: DnsCheckText = { name: check.name, expected: check.expected, fix: check.fix };
   const keys = check.code !== undefined && Object.hasOwn(DNS_CHECK_TEXT_KEYS, check.code) ? DNS_CHECK_TEXT_KEYS[check.code as DnsCheckCode] : undefined;
   if (!keys || !check.params) return english;
+  const params = check.dnsFailure ? { ...check.params, dnsError: dnsFailureText(check.dnsFailure, t) } : check.params;
   const text: DnsCheckText = {
-    name: t(keys.nameKey, check.params),
-    expected: t(keys.expectedKey, check.params),
-    fix: keys.fixKey === null ? null : t(keys.fixKey, check.params),
+    name: t(keys.nameKey, params),
+    expected: t(keys.expectedKey, params),
+    fix: keys.fixKey === null ? null : t(keys.fixKey, params),
   };
   // A relay that left out a param the sentence needs would show "{host}": its English is better.
   return [text.name, text.expected, text.fix ?? ''].some((s) => UNFILLED.test(s)) ? english : text;

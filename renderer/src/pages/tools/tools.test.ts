@@ -5,7 +5,8 @@ import { catalog } from '../../i18n/catalog.ts';
 import { i18n } from '../../i18n/index.ts';
 import { LOCALES } from '../../i18n/message-types.ts';
 import { createTestApi, ok, redactedConfig, testContext } from '../../test-support/fake-api.ts';
-import { DNS_CHECK_TEXT_KEYS } from './dns-check-text.ts';
+import { DNS_CHECK_TEXT_KEYS, dnsCheckText } from './dns-check-text.ts';
+import { DNS_ERROR_REASON_KEYS, dnsFailureText, dnsFoundText } from './dns-found-text.ts';
 import { ROUTE_TEXT_KEYS, UNROUTABLE_TEXT } from './route-text.ts';
 import ToolsPage from './ToolsPage.svelte';
 import { DNS_STATUS_KEYS } from './tools-model.svelte.ts';
@@ -66,7 +67,13 @@ describe('ToolsPage', () => {
   });
 
   it('has the words of every DNS check code and route kind in every language', () => {
-    const keys = [...Object.values(DNS_CHECK_TEXT_KEYS).flatMap((k) => [k.nameKey, k.expectedKey, k.fixKey ?? []].flat()), ...Object.values(ROUTE_TEXT_KEYS), ...Object.values(UNROUTABLE_TEXT).map((u) => u.key), 'tools.send.noRoute'];
+    const keys = [
+      ...Object.values(DNS_CHECK_TEXT_KEYS).flatMap((k) => [k.nameKey, k.expectedKey, k.fixKey ?? []].flat()),
+      ...Object.values(DNS_ERROR_REASON_KEYS),
+      ...Object.values(ROUTE_TEXT_KEYS),
+      ...Object.values(UNROUTABLE_TEXT).map((u) => u.key),
+      'tools.send.noRoute',
+    ];
     for (const locale of LOCALES) expect(keys.filter((k) => !catalog.messages[locale].has(k)), locale).toEqual([]);
   });
 });
@@ -85,6 +92,7 @@ const dnsAnswer: MethodResult<'dns.check'> = METHODS['dns.check'].result.parse({
       status: 'fail',
       expected: 'an MX host other than this relay (relay.corp.example), found through the internal DNS',
       found: ['domain not found (NXDOMAIN) looking up MX corp.example'],
+      foundItems: [{ kind: 'dnsError', code: 'ENOTFOUND', rrtype: 'MX', name: 'corp.example', noMx: false }],
       fix: 'Add an MX record for corp.example pointing at the main mail server to the internal DNS (10.0.0.53), or set relayControl.relayDomains[0].nextHop to the main server.',
       code: 'internalMx.missing',
       params: { domain: 'corp.example', host: 'relay.corp.example', key: 'relayControl.relayDomains[0]', internalDns: '10.0.0.53' },
@@ -95,6 +103,7 @@ const dnsAnswer: MethodResult<'dns.check'> = METHODS['dns.check'].result.parse({
       status: 'pass',
       expected: 'a PTR record for 192.0.2.10 with the name relay.corp.example',
       found: ['relay.corp.example'],
+      foundItems: [{ kind: 'value', value: 'relay.corp.example' }],
       fix: null,
       code: 'reverse.ok',
       params: { host: 'relay.corp.example', ip: '192.0.2.10' },
@@ -130,7 +139,7 @@ async function showDnsCheck(): Promise<void> {
   await waitFor(() => expect(screen.getByTestId('dns-checks').children).toHaveLength(4));
 }
 
-/** The words shown for each check: its title and its fix, in order. */
+/** The words shown for each check: its title, expectation and fix, in order. */
 function shownChecks(): Array<{ name: string; expected: string; fix: string | null }> {
   return [...screen.getByTestId('dns-checks').children].map((li) => ({
     name: li.querySelector('.name')?.textContent ?? '',
@@ -138,6 +147,23 @@ function shownChecks(): Array<{ name: string; expected: string; fix: string | nu
     fix: li.querySelector('.fix')?.textContent ?? null,
   }));
 }
+
+/** What each check shows as found, in order. */
+function shownFound(): string[] {
+  return screen.getAllByTestId('dns-found').map((dd) => dd.textContent ?? '');
+}
+
+type DnsCheck = MethodResult<'dns.check'>['checks'][number];
+type FoundItem = NonNullable<DnsCheck['foundItems']>[number];
+const de = (key: string, params?: Readonly<Record<string, string | number>>) => i18n.t(key, params);
+/** A check of an external MX that found `items`, as a relay sends it (English `found` lines beside them). */
+const foundCheck = (items: FoundItem[] | undefined, found: string[]): DnsCheck =>
+  METHODS['dns.check'].result.parse({
+    ok: false,
+    checks: [{ name: 'n', subject: 'example.com', status: 'fail', expected: 'e', found, fix: 'f', ...(items ? { foundItems: items } : {}) }],
+  }).checks[0]!;
+/** A lookup failure as data. */
+const failure = (code: string, rrtype: string, name: string, noMx = false) => ({ code, rrtype, name, noMx });
 
 describe('ToolsPage in the user language', () => {
   it('words the DNS checks in German from their codes, and keeps the English of unknown ones', async () => {
@@ -163,8 +189,90 @@ describe('ToolsPage in the user language', () => {
     await showDnsCheck();
     const english = dnsAnswer.checks.map((c) => ({ name: c.name, expected: c.expected, fix: c.fix === null ? null : `What to fix: ${c.fix}` }));
     expect(shownChecks()).toEqual(english);
+    expect(shownFound()).toEqual(['domain not found (NXDOMAIN) looking up MX corp.example', 'relay.corp.example', 'no record', '192.0.2.10']);
     i18n.setLocale('de');
     await waitFor(() => expect(shownChecks()[0]?.name).toBe('Interner MX-Eintrag von corp.example zeigt auf den Haupt-E-Mail-Server'));
+    expect(shownFound()).toEqual(['Domain nicht gefunden (NXDOMAIN) bei der MX-Abfrage für corp.example', 'relay.corp.example', 'kein Eintrag', '192.0.2.10']);
+  });
+
+  it('words each kind of found item in German', () => {
+    i18n.setLocale('de');
+    const items: FoundItem[] = [
+      { kind: 'mx', priority: 10, host: 'mail.example.com', addresses: ['192.0.2.1', '2001:db8::1'] },
+      { kind: 'mx', priority: 20000, host: 'backup.example.com', addresses: [] },
+      { kind: 'implicitMx', host: 'example.com', addresses: ['192.0.2.1'] },
+      { kind: 'value', value: '192.0.2.1' },
+      { kind: 'dnsError', ...failure('ENOTFOUND', 'MX', 'example.com') },
+    ];
+    expect(dnsFoundText(foundCheck(items, items.map((i) => `English ${i.kind}`)), de)).toEqual([
+      'MX 10 mail.example.com (192.0.2.1, 2001:db8::1)',
+      'MX 20000 backup.example.com (keine Adresse)',
+      'example.com (192.0.2.1) – kein MX-Eintrag, nur A-/AAAA-Eintrag',
+      '192.0.2.1',
+      'Domain nicht gefunden (NXDOMAIN) bei der MX-Abfrage für example.com',
+    ]);
+  });
+
+  it('words every kind of DNS failure in German: each resolver code, null MX, no MX and then no address', () => {
+    i18n.setLocale('de');
+    expect(
+      [
+        failure('ENOTFOUND', 'MX', 'example.com'),
+        failure('ENODATA', 'PTR', '192.0.2.1'),
+        failure('ESERVFAIL', 'MX', 'example.com'),
+        failure('ETIMEOUT', 'A', 'mail.example.com'),
+        failure('EREFUSED', 'AAAA', 'mail.example.com'),
+        failure('ECONNREFUSED', 'MX', 'example.com'),
+        failure('EBADRESP', 'MX', 'example.com'),
+        failure('NULLMX', 'MX', 'example.com'),
+        failure('ENODATA', 'A/AAAA', 'example.com', true),
+        failure('ESERVFAIL', 'A', 'example.com', true),
+      ].map((f) => dnsFailureText(f, de)),
+    ).toEqual([
+      'Domain nicht gefunden (NXDOMAIN) bei der MX-Abfrage für example.com',
+      'kein Eintrag (NODATA) bei der PTR-Abfrage für 192.0.2.1',
+      'Fehler des DNS-Servers (SERVFAIL) bei der MX-Abfrage für example.com',
+      'keine Antwort vom DNS-Server (Zeitüberschreitung) bei der A-Abfrage für mail.example.com',
+      'Anfrage vom DNS-Server abgelehnt (REFUSED) bei der AAAA-Abfrage für mail.example.com',
+      'DNS-Server nicht erreichbar bei der MX-Abfrage für example.com',
+      'DNS-Fehler EBADRESP bei der MX-Abfrage für example.com',
+      'Domain example.com nimmt keine E-Mails an (Null-MX)',
+      'kein MX-Eintrag, außerdem kein A- oder AAAA-Eintrag für example.com',
+      'kein MX-Eintrag, außerdem Fehler des DNS-Servers (SERVFAIL) bei der A-Abfrage für example.com',
+    ]);
+  });
+
+  it("keeps the relay's English found line for an unknown kind, a relay without found items, or items that do not match the lines", () => {
+    i18n.setLocale('de');
+    // An item of a newer relay's kind as the app reads it: its kind stays, its other fields are dropped.
+    const srv = foundCheck([{ kind: 'value', value: '192.0.2.1' }, { kind: 'srv' }], ['192.0.2.1', 'SRV 0 5 25 relay.example.com']);
+    expect(dnsFoundText(srv, de)).toEqual(['192.0.2.1', 'SRV 0 5 25 relay.example.com']);
+    expect(dnsFoundText(foundCheck(undefined, ['MX 10 mail.example.com (no address)']), de)).toEqual(['MX 10 mail.example.com (no address)']);
+    expect(dnsFoundText(foundCheck([{ kind: 'mx', priority: 10, host: 'mail.example.com', addresses: [] }], ['MX 10 mail.example.com (no address)', 'MX 20 b.example.com (no address)']), de)).toEqual([
+      'MX 10 mail.example.com (no address)',
+      'MX 20 b.example.com (no address)',
+    ]);
+  });
+
+  it('words the DNS error a lookup-error fix quotes in German, or quotes the English of a relay without it', () => {
+    i18n.setLocale('de');
+    const check: DnsCheck = {
+      name: 'external MX of example.com points at this relay',
+      subject: 'example.com',
+      status: 'error',
+      expected: 'an MX host that is relay.example.com or has one of its addresses',
+      found: ['DNS server failure (SERVFAIL) looking up MX example.com'],
+      foundItems: [{ kind: 'dnsError', ...failure('ESERVFAIL', 'MX', 'example.com') }],
+      fix: 'The DNS did not answer (DNS server failure (SERVFAIL) looking up MX example.com): check the servers in dns.internal / dns.external and try again.',
+      code: 'externalMx.lookupError',
+      params: { domain: 'example.com', host: 'relay.example.com', dnsError: 'DNS server failure (SERVFAIL) looking up MX example.com' },
+      dnsFailure: failure('ESERVFAIL', 'MX', 'example.com'),
+    };
+    expect(dnsCheckText(check, de).fix).toBe(
+      'Der DNS-Server hat nicht geantwortet (Fehler des DNS-Servers (SERVFAIL) bei der MX-Abfrage für example.com): Prüfen Sie die Server unter dns.internal / dns.external und versuchen Sie es erneut.',
+    );
+    const { dnsFailure: _f, ...older } = check;
+    expect(dnsCheckText(older, de).fix).toContain('(DNS server failure (SERVFAIL) looking up MX example.com)');
   });
 
   it('describes the route of a test message in German, why none was found too, and keeps the English of an unknown route kind', async () => {
