@@ -52,8 +52,25 @@ export const ipcErrorCodeSchema = z.enum(ipcErrorCodes);
 /** Every error code that may reach the renderer. */
 export type IpcErrorCode = z.output<typeof ipcErrorCodeSchema>;
 
-/** An error as data: a stable code, a message a person can act on, and key-path issues where useful. */
-export const ipcErrorSchema = z.object({ code: ipcErrorCodeSchema, message: z.string(), issues: z.array(issueSchema).optional() });
+/**
+ * A message as a key of the UI catalog with its params, so the renderer can word it in the user's
+ * language. A param may itself be such a message: the cause inside a sentence ("cannot install: {reason}").
+ */
+export interface Say {
+  key: string;
+  params?: Record<string, string | number | Say>;
+}
+/** A message key with its params (recursive: a param may be a message). */
+export const saySchema: z.ZodType<Say> = z.lazy(() =>
+  z.object({ key: z.string(), params: z.record(z.string(), z.union([z.string(), z.number(), saySchema])).optional() }),
+);
+
+/**
+ * An error as data: a stable code, a message a person can act on (English: logs, older renderers, and
+ * the fallback for a key the renderer does not know), key-path issues where useful, and the message as
+ * a catalog key (absent for errors of the relay's control API, which keep their English).
+ */
+export const ipcErrorSchema = z.object({ code: ipcErrorCodeSchema, message: z.string(), issues: z.array(issueSchema).optional(), say: saySchema.optional() });
 /** An error as data. */
 export type IpcError = z.output<typeof ipcErrorSchema>;
 
@@ -233,8 +250,10 @@ export type InstanceStatus = z.output<typeof instanceStatusSchema>;
 /** The live state of one instance. */
 export const instanceStateSchema = z.object({
   status: instanceStatusSchema,
-  /** One line for people: why it is in this state ("" when connected). */
+  /** One line for people: why it is in this state ("" when connected), in English. */
   message: z.string(),
+  /** The same line as a catalog key with params, for the user's language (absent when there is no line). */
+  say: saySchema.optional(),
   /** Epoch ms of the last change. */
   since: z.number(),
   /** Epoch ms of the next automatic attempt, or null when none is planned. */
@@ -387,7 +406,7 @@ export const ipcCalls = {
   'instances.import': call({
     fn: 'importInstances',
     args: z.object({ document: z.unknown() }).strict(),
-    result: z.object({ added: z.array(remoteInstanceViewSchema), skipped: z.array(z.object({ name: z.string(), reason: z.string() })) }),
+    result: z.object({ added: z.array(remoteInstanceViewSchema), skipped: z.array(z.object({ name: z.string(), reason: z.string(), say: saySchema.optional() })) }),
     doc: 'Add the relays of an export document; one with the same host, port and user as an existing one is skipped.',
   }),
   'instances.pickKeyFile': call({ fn: 'pickKeyFile', args: noArgs, result: z.object({ path: z.string().nullable() }), doc: 'Let the user choose a private key file in a native dialog (null when cancelled or unavailable).' }),

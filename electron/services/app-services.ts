@@ -25,6 +25,7 @@ import {
   type Settings,
   type TrustedHostKey,
 } from '../ipc-contract.ts';
+import { said } from './app-error-text.ts';
 import { AppError } from './app-error.ts';
 import { findKnownHostKeys } from './host-key.ts';
 import { InstanceRegistry, type StoredInstance } from './instance-registry.ts';
@@ -161,8 +162,8 @@ export function createAppServices(deps: AppServicesDeps): AppServices {
     return [{ id: LOCAL_INSTANCE_ID, kind: 'local', name: 'Local relay', dataDir: local.dataDir, state: local.state }, ...registry.list().map(remoteView)];
   }
 
-  function remoteOnly(id: string, what: string): void {
-    if (id === LOCAL_INSTANCE_ID) throw new AppError('UNSUPPORTED', `${what} applies to remote relays only`);
+  function remoteOnly(id: string, what: 'install' | 'upgrade' | 'edit' | 'remove' | 'hostKeys'): void {
+    if (id === LOCAL_INSTANCE_ID) throw new AppError('UNSUPPORTED', said(`remoteOnly.${what}`));
   }
 
   function target(id: string): LocalInstance | SshConnection {
@@ -181,9 +182,9 @@ export function createAppServices(deps: AppServicesDeps): AppServices {
   }
 
   async function install(id: string, operation: 'install' | 'upgrade') {
-    remoteOnly(id, operation === 'install' ? 'Installing' : 'Upgrading');
-    if (!existsSync(deps.relayBundlePath)) throw new AppError('INSTALL_FAILED', `the relay bundle is missing from the app (${deps.relayBundlePath})`);
-    if (busy.has(id)) throw new AppError('BUSY', 'an install or upgrade of this instance is running');
+    remoteOnly(id, operation);
+    if (!existsSync(deps.relayBundlePath)) throw new AppError('INSTALL_FAILED', said('install.bundleMissing', { path: deps.relayBundlePath }));
+    if (busy.has(id)) throw new AppError('BUSY', said('install.busy'));
     busy.add(id);
     try {
       return await installRelay({
@@ -206,7 +207,7 @@ export function createAppServices(deps: AppServicesDeps): AppServices {
     'instances.list': async () => listViews(),
     'instances.add': async ({ instance, secrets }) => remoteView(registry.add(instance, secrets)),
     'instances.update': async ({ instanceId, patch, secrets }) => {
-      remoteOnly(instanceId, 'Editing');
+      remoteOnly(instanceId, 'edit');
       const { after } = registry.update(instanceId, patch, secrets);
       const c = connections.get(instanceId);
       if (c && isActive(c.state)) {
@@ -216,7 +217,7 @@ export function createAppServices(deps: AppServicesDeps): AppServices {
       return remoteView(after);
     },
     'instances.remove': async ({ instanceId }) => {
-      remoteOnly(instanceId, 'Removing');
+      remoteOnly(instanceId, 'remove');
       registry.get(instanceId);
       const c = connections.get(instanceId);
       connections.delete(instanceId);
@@ -235,12 +236,12 @@ export function createAppServices(deps: AppServicesDeps): AppServices {
     'connection.disconnect': async ({ instanceId }) => target(instanceId).disconnect(),
 
     'hostKeys.trust': async ({ instanceId, fingerprint }) => {
-      remoteOnly(instanceId, 'Host keys');
+      remoteOnly(instanceId, 'hostKeys');
       const c = connection(instanceId);
       const pending = c.pendingHostKey;
-      if (!pending) throw new AppError('HOST_KEY_MISMATCH', 'no host key is waiting for confirmation: connect first, then confirm the fingerprint shown');
+      if (!pending) throw new AppError('HOST_KEY_MISMATCH', said('hostKeys.nothingPending'));
       if (pending.fingerprint !== fingerprint) {
-        throw new AppError('HOST_KEY_MISMATCH', `the server presented ${pending.fingerprint}, not ${fingerprint}: nothing was trusted`);
+        throw new AppError('HOST_KEY_MISMATCH', said('hostKeys.otherKey', { presented: pending.fingerprint, fingerprint }));
       }
       const key = trust(instanceId, pending, 'confirmed');
       c.pendingHostKey = null;
@@ -248,13 +249,13 @@ export function createAppServices(deps: AppServicesDeps): AppServices {
       return key;
     },
     'hostKeys.forget': async ({ instanceId }) => {
-      remoteOnly(instanceId, 'Host keys');
+      remoteOnly(instanceId, 'hostKeys');
       const had = registry.get(instanceId).hostKey !== null;
       registry.setHostKey(instanceId, null);
       return { forgotten: had };
     },
     'hostKeys.importKnownHosts': async ({ instanceId }) => {
-      remoteOnly(instanceId, 'Host keys');
+      remoteOnly(instanceId, 'hostKeys');
       const inst = registry.get(instanceId);
       const files = deps.knownHostsFiles ?? [path.join(os.homedir(), '.ssh', 'known_hosts')];
       const found = files.flatMap((f) => (existsSync(f) ? findKnownHostKeys(readFileSync(f, 'utf8'), inst.host, inst.port) : []));
@@ -285,7 +286,10 @@ export function createAppServices(deps: AppServicesDeps): AppServices {
     'control.call': async ({ instanceId, method, params }) => {
       const def = METHODS[method];
       const parsed = parseArg(def.params, params ?? {}, `params of ${method}`);
-      if (!parsed.ok) throw new AppError(parsed.error.code, parsed.error.message, parsed.error.issues);
+      if (!parsed.ok) {
+        const detail = (parsed.error.issues ?? []).map((i) => `${i.path}: ${i.message}`).join('; ');
+        throw new AppError(parsed.error.code, said('call.invalidParams', { method, detail }), parsed.error.issues);
+      }
       if (instanceId !== LOCAL_INSTANCE_ID) registry.get(instanceId);
       return target(instanceId).call(method, params ?? {});
     },

@@ -14,9 +14,11 @@ import {
   trustedHostKeySchema,
   type InstanceExport,
   type RemoteInstanceFields,
+  type Say,
   type Settings,
   type TrustedHostKey,
 } from '../ipc-contract.ts';
+import { said } from './app-error-text.ts';
 import { AppError } from './app-error.ts';
 import type { KeyValueStore } from './key-value-store.ts';
 import type { SecretBox } from './secret-box.ts';
@@ -70,7 +72,7 @@ export class InstanceRegistry extends EventEmitter<RegistryEvents> {
   /** The instance, or UNKNOWN_INSTANCE. */
   get(id: string): StoredInstance {
     const found = this.list().find((i) => i.id === id);
-    if (!found) throw new AppError('UNKNOWN_INSTANCE', `no instance with id "${id}"`);
+    if (!found) throw new AppError('UNKNOWN_INSTANCE', said('instances.unknown', { id }));
     return found;
   }
 
@@ -87,7 +89,7 @@ export class InstanceRegistry extends EventEmitter<RegistryEvents> {
   update(id: string, patch: Partial<RemoteInstanceFields>, secrets: SecretsPatch = {}): { before: StoredInstance; after: StoredInstance } {
     const list = this.list();
     const before = list.find((i) => i.id === id);
-    if (!before) throw new AppError('UNKNOWN_INSTANCE', `no instance with id "${id}"`);
+    if (!before) throw new AppError('UNKNOWN_INSTANCE', said('instances.unknown', { id }));
     if (patch.name !== undefined) this.checkName(list, patch.name, id);
     const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<RemoteInstanceFields>;
     const after: StoredInstance = { ...before, ...defined };
@@ -103,7 +105,7 @@ export class InstanceRegistry extends EventEmitter<RegistryEvents> {
 
   remove(id: string): void {
     const list = this.list();
-    if (!list.some((i) => i.id === id)) throw new AppError('UNKNOWN_INSTANCE', `no instance with id "${id}"`);
+    if (!list.some((i) => i.id === id)) throw new AppError('UNKNOWN_INSTANCE', said('instances.unknown', { id }));
     this.secrets.delete(secretName(id, 'password'));
     this.secrets.delete(secretName(id, 'passphrase'));
     this.save(list.filter((i) => i.id !== id));
@@ -111,7 +113,7 @@ export class InstanceRegistry extends EventEmitter<RegistryEvents> {
 
   setHostKey(id: string, key: TrustedHostKey | null): void {
     const list = this.list();
-    if (!list.some((i) => i.id === id)) throw new AppError('UNKNOWN_INSTANCE', `no instance with id "${id}"`);
+    if (!list.some((i) => i.id === id)) throw new AppError('UNKNOWN_INSTANCE', said('instances.unknown', { id }));
     this.save(list.map((i) => (i.id === id ? { ...i, hostKey: key } : i)));
   }
 
@@ -125,7 +127,7 @@ export class InstanceRegistry extends EventEmitter<RegistryEvents> {
   /** An export document of some (default: all) instances: no secrets, host keys only when asked. */
   exportDocument(ids: string[] | undefined, includeHostKeys: boolean): InstanceExport {
     const list = this.list().filter((i) => !ids || ids.includes(i.id));
-    if (ids) for (const id of ids) if (!list.some((i) => i.id === id)) throw new AppError('UNKNOWN_INSTANCE', `no instance with id "${id}"`);
+    if (ids) for (const id of ids) if (!list.some((i) => i.id === id)) throw new AppError('UNKNOWN_INSTANCE', said('instances.unknown', { id }));
     return {
       format: 'relaydesk-instances',
       version: 1,
@@ -147,24 +149,26 @@ export class InstanceRegistry extends EventEmitter<RegistryEvents> {
   }
 
   /** Add the instances of an export document; the same host+port+user (or name) as an existing one is skipped. */
-  importDocument(document: unknown): { added: StoredInstance[]; skipped: { name: string; reason: string }[] } {
+  importDocument(document: unknown): { added: StoredInstance[]; skipped: { name: string; reason: string; say?: Say }[] } {
     const parsed = instanceExportSchema.safeParse(document);
     if (!parsed.success) {
       const first = parsed.error.issues[0];
-      throw new AppError('INVALID_ARGUMENT', `not a Relay Desk instance export: ${first ? `${first.path.join('.') || '(root)'}: ${first.message}` : 'invalid'}`);
+      throw new AppError('INVALID_ARGUMENT', said('instances.notAnExport', { detail: first ? `${first.path.join('.') || '(root)'}: ${first.message}` : 'invalid' }));
     }
     const list = this.list();
     const added: StoredInstance[] = [];
-    const skipped: { name: string; reason: string }[] = [];
+    const skipped: { name: string; reason: string; say?: Say }[] = [];
     for (const entry of parsed.data.instances) {
       const { hostKey, ...fields } = entry;
       const same = list.find((i) => i.host.toLowerCase() === fields.host.toLowerCase() && i.port === fields.port && i.username === fields.username);
       if (same) {
-        skipped.push({ name: fields.name, reason: `"${same.name}" already connects to ${fields.username}@${fields.host}:${fields.port}` });
+        const why = said('instances.importDuplicate', { existing: same.name, target: `${fields.username}@${fields.host}:${fields.port}` });
+        skipped.push({ name: fields.name, reason: why.message, say: why.say });
         continue;
       }
       if (list.some((i) => i.name.toLowerCase() === fields.name.toLowerCase())) {
-        skipped.push({ name: fields.name, reason: 'an instance with this name exists' });
+        const why = said('instances.importNameTaken');
+        skipped.push({ name: fields.name, reason: why.message, say: why.say });
         continue;
       }
       const record: StoredInstance = {
@@ -208,19 +212,19 @@ export class InstanceRegistry extends EventEmitter<RegistryEvents> {
 
   private checkName(list: StoredInstance[], name: string, self: string | null): void {
     if (list.some((i) => i.id !== self && i.name.toLowerCase() === name.toLowerCase())) {
-      throw new AppError('CONFLICT', `an instance named "${name}" exists already`);
+      throw new AppError('CONFLICT', said('instances.nameTaken', { name }));
     }
   }
 
   private checkSecrets(record: StoredInstance, secrets: SecretsPatch): void {
     if (typeof secrets.passphrase === 'string' && record.auth.method !== 'key') {
-      throw new AppError('INVALID_ARGUMENT', 'secrets.passphrase: only a key file has a passphrase');
+      throw new AppError('INVALID_ARGUMENT', said('instances.passphraseWithoutKey'));
     }
     if (typeof secrets.password === 'string' && record.auth.method !== 'password' && record.auth.method !== 'keyboard-interactive') {
-      throw new AppError('INVALID_ARGUMENT', `secrets.password: authentication "${record.auth.method}" uses no password`);
+      throw new AppError('INVALID_ARGUMENT', said('instances.passwordNotUsed', { method: record.auth.method }));
     }
     if ((typeof secrets.password === 'string' || typeof secrets.passphrase === 'string') && !this.secrets.available) {
-      throw new AppError('UNSUPPORTED', 'no OS keychain is available, so passwords and passphrases cannot be stored; use the SSH agent or a key without passphrase');
+      throw new AppError('UNSUPPORTED', said('instances.noKeychain'));
     }
   }
 

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { ControlClient } from '../../server/control/control-client.ts';
 import type { LogFilter, LogsEvent, MethodName } from '../../server/protocol/index.ts';
 import type { InstanceState, InstanceStatus } from '../ipc-contract.ts';
+import { said, stateText } from './app-error-text.ts';
 import { AppError, missingCase } from './app-error.ts';
 import { LocalRelaySupervisor, type LocalRelayOptions, type SupervisorSnapshot } from './local-relay-supervisor.ts';
 
@@ -49,7 +50,9 @@ export class LocalInstance extends EventEmitter<LocalInstanceEvents> {
 
   async call(method: Exclude<MethodName, 'auth'>, params: unknown, timeoutMs?: number): Promise<unknown> {
     const c = this.supervisor.control;
-    if (!c || this.st.status !== 'connected') throw new AppError('NOT_CONNECTED', `the local relay is not running${this.st.message ? `: ${this.st.message}` : ''}`);
+    if (!c || this.st.status !== 'connected') {
+      throw new AppError('NOT_CONNECTED', this.st.message ? said('local.notRunningBecause', { reason: stateText(this.st) }) : said('local.notRunning'));
+    }
     return (c.call as (m: string, p: unknown, o?: { timeoutMs?: number }) => Promise<unknown>)(method, params ?? {}, timeoutMs ? { timeoutMs } : undefined);
   }
 
@@ -91,10 +94,11 @@ function statusOf(snap: SupervisorSnapshot): InstanceStatus {
 
 function toState(snap: SupervisorSnapshot, prev: InstanceState | null): InstanceState {
   const status = statusOf(snap);
-  const message = snap.message || (status === 'relay-stopped' ? 'the local relay is not running' : '');
+  const line = snap.message ? { message: snap.message, say: snap.say } : status === 'relay-stopped' ? said('local.notRunning') : { message: '' };
   return {
     status,
-    message,
+    message: line.message,
+    ...(line.say ? { say: line.say } : {}),
     since: prev && prev.status === status ? prev.since : Date.now(),
     retryAt: snap.retryAt,
     relayVersion: snap.version,

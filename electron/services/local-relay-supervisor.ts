@@ -11,6 +11,8 @@ import { EventEmitter } from 'node:events';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { openLocalControl, type ControlClient } from '../../server/control/control-client.ts';
+import type { Say } from '../ipc-contract.ts';
+import { foreign, said, type Said } from './app-error-text.ts';
 import { AppError } from './app-error.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
 
@@ -47,6 +49,8 @@ export interface SupervisorSnapshot {
   status: SupervisorStatus;
   /** Why (for failed / restarting / stopped-by-itself), else "". */
   message: string;
+  /** The same as a catalog key with params (see app-error-text.ts), when there is a message. */
+  say?: Say;
   retryAt: number | null;
   pid: number | null;
   version: string | null;
@@ -121,7 +125,7 @@ export class LocalRelaySupervisor extends EventEmitter<SupervisorEvents> {
     }
     await client?.close();
     this.client = null;
-    this.set({ status: 'stopped', message: '', retryAt: null, pid: null, adopted: false });
+    this.set({ status: 'stopped', ...line(null), retryAt: null, pid: null, adopted: false });
   }
 
   /** Quit without stopping the relay ("keep running in background"): let go of the child. */
@@ -137,7 +141,7 @@ export class LocalRelaySupervisor extends EventEmitter<SupervisorEvents> {
     const c = this.client;
     this.client = null;
     await c?.close();
-    this.set({ status: 'stopped', message: 'left running in the background', retryAt: null });
+    this.set({ status: 'stopped', ...line(said('local.leftRunning')), retryAt: null });
   }
 
   private launch(): Promise<void> {
@@ -150,7 +154,7 @@ export class LocalRelaySupervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private async doLaunch(gen: number): Promise<void> {
-    this.set({ status: 'starting', message: '', retryAt: null });
+    this.set({ status: 'starting', ...line(null), retryAt: null });
     const adopted = await openLocalControl(this.opts.dataDir, { handshakeTimeoutMs: 3000 }).catch(() => null);
     if (adopted) {
       if (gen !== this.generation) return void (await adopted.close());
@@ -186,7 +190,7 @@ export class LocalRelaySupervisor extends EventEmitter<SupervisorEvents> {
     const deadline = Date.now() + (this.opts.startTimeoutMs ?? 20_000);
     for (;;) {
       if (gen !== this.generation) return;
-      if (exitInfo) throw this.fail(`the local relay did not start: ${this.reasonOf(exitInfo)}`);
+      if (exitInfo) throw this.fail(said('local.didNotStart', { reason: this.reasonOf(exitInfo) }));
       const client = await openLocalControl(this.opts.dataDir, { handshakeTimeoutMs: 3000 }).catch(() => null);
       if (client) {
         if (gen !== this.generation) return void (await client.close());
@@ -195,7 +199,9 @@ export class LocalRelaySupervisor extends EventEmitter<SupervisorEvents> {
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
         await this.childExited;
-        throw this.fail(`the local relay did not open its control socket within ${(this.opts.startTimeoutMs ?? 20_000) / 1000} s${this.lastStderrLine() ? `: ${this.lastStderrLine()}` : ''}`);
+        const seconds = (this.opts.startTimeoutMs ?? 20_000) / 1000;
+        const detail = this.lastStderrLine();
+        throw this.fail(detail ? said('local.noControlSocketBecause', { seconds, detail }) : said('local.noControlSocket', { seconds }));
       }
       await Promise.race([new Promise((r) => setTimeout(r, 50)), this.childExited]);
     }
@@ -213,7 +219,7 @@ export class LocalRelaySupervisor extends EventEmitter<SupervisorEvents> {
       // the session is up; status will be asked again by whoever needs it
     }
     client.once('close', () => this.onControlClosed(client));
-    this.set({ status: 'running', message: '', retryAt: null, pid, version, adopted: child === null });
+    this.set({ status: 'running', ...line(null), retryAt: null, pid, version, adopted: child === null });
   }
 
   private onControlClosed(client: ControlClient): void {
@@ -229,7 +235,7 @@ export class LocalRelaySupervisor extends EventEmitter<SupervisorEvents> {
       t.unref();
       return;
     }
-    this.onCrash('the relay (started outside this app session) stopped answering');
+    this.onCrash(said('local.adoptedStoppedAnswering'));
   }
 
   private async reattach(child: ChildProcess): Promise<void> {
@@ -253,44 +259,45 @@ export class LocalRelaySupervisor extends EventEmitter<SupervisorEvents> {
       // It stopped on purpose (service.stop from the UI, or a signal from the user): respect it.
       this.wanted = false;
       this.client = null;
-      this.set({ status: 'stopped', message: 'the local relay was stopped', retryAt: null, pid: null });
+      this.set({ status: 'stopped', ...line(said('local.stopped')), retryAt: null, pid: null });
       return;
     }
     this.onCrash(this.reasonOf(info));
   }
 
-  private onCrash(reason: string): void {
+  private onCrash(reason: Said): void {
     const now = Date.now();
     const window = this.opts.crashWindowMs ?? 60_000;
     this.crashes = [...this.crashes.filter((t) => now - t < window), now];
     if (this.crashes.length >= (this.opts.maxCrashes ?? 5)) {
       this.wanted = false;
-      this.set({ status: 'failed', message: `the local relay stopped ${this.crashes.length} times within ${window / 1000} s; last: ${reason}`, retryAt: null, pid: null });
+      this.set({ status: 'failed', ...line(said('local.crashedTooOften', { crashes: this.crashes.length, seconds: window / 1000, reason })), retryAt: null, pid: null });
       return;
     }
     this.scheduleRestart(reason);
   }
 
-  private scheduleRestart(reason: string): void {
+  private scheduleRestart(reason: Said): void {
     this.clearRetry();
     const delay = backoffDelay(this.crashes.length - 1, this.opts.backoff ?? { initialMs: 1000, maxMs: 30_000 });
-    this.set({ status: 'restarting', message: `the local relay stopped (${reason}); restarting`, retryAt: Date.now() + delay, pid: null });
+    this.set({ status: 'restarting', ...line(said('local.restarting', { reason })), retryAt: Date.now() + delay, pid: null });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       if (this.wanted) this.launch().catch(() => {}); // a failed restart is in the snapshot
     }, delay);
   }
 
-  private fail(message: string): AppError {
+  private fail(text: Said): AppError {
     this.wanted = false;
-    this.set({ status: 'failed', message, retryAt: null, pid: null });
-    return new AppError('UNAVAILABLE', message);
+    this.set({ status: 'failed', ...line(text), retryAt: null, pid: null });
+    return new AppError('UNAVAILABLE', text);
   }
 
-  private reasonOf(info: { code: number | null; signal: NodeJS.Signals | null }): string {
-    const line = this.lastStderrLine();
-    if (line) return line.replace(/^mailrelay:\s*/, '');
-    return info.signal ? `killed by ${info.signal}` : `exited with code ${info.code}`;
+  /** Why the relay exited: its own last words (English, the relay's), else the exit code or signal. */
+  private reasonOf(info: { code: number | null; signal: NodeJS.Signals | null }): Said {
+    const last = this.lastStderrLine();
+    if (last) return foreign(last.replace(/^mailrelay:\s*/, ''));
+    return info.signal ? said('local.killedBy', { signal: info.signal }) : said('local.exitCode', { code: String(info.code) });
   }
 
   private stderrFile(): string {
@@ -315,6 +322,11 @@ export class LocalRelaySupervisor extends EventEmitter<SupervisorEvents> {
     this.snap = { ...this.snap, ...patch };
     this.emit('change', this.snapshot);
   }
+}
+
+/** The message fields of a snapshot: a line (English and its key), or none. */
+function line(text: Said | null): Pick<SupervisorSnapshot, 'message' | 'say'> {
+  return { message: text?.message ?? '', say: text?.say };
 }
 
 function stillRelay(pid: number): boolean {

@@ -9,9 +9,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import type { Client, SFTPWrapper } from 'ssh2';
 import type { InstallProgress, InstallReport, InstallStep } from '../ipc-contract.ts';
+import { foreign, said, stateText, type Said } from './app-error-text.ts';
 import { AppError } from './app-error.ts';
 import type { StoredInstance } from './instance-registry.ts';
-import { absoluteRemotePath, execCommand, openSftp, sftpReplace, sftpUpload, shCommand, shellPath, type ExecResult } from './remote-shell.ts';
+import { absoluteRemotePath, execCommand, openSftp, sftpReplace, sftpUpload, shCommand, shellPath, writeFailure, type ExecResult, type RemoteUser } from './remote-shell.ts';
 import type { SshConnection } from './ssh-connection.ts';
 
 /** The oldest Node.js the relay bundle runs on. */
@@ -45,7 +46,7 @@ export async function installRelay(opts: InstallOptions): Promise<InstallReport>
   const started = Date.now();
   const { connection, instance: inst } = opts;
   let current: InstallStep = 'connect';
-  const step = async <T>(name: InstallStep, running: Said, fn: () => Promise<T>): Promise<T> => {
+  const step = async <T>(name: InstallStep, running: ProgressLine, fn: () => Promise<T>): Promise<T> => {
     current = name;
     opts.onProgress({ step: name, status: 'running', ...running });
     const value = await fn();
@@ -54,53 +55,54 @@ export async function installRelay(opts: InstallOptions): Promise<InstallReport>
   };
   try {
     const target = `${inst.username}@${inst.host}`;
-    const client = await step('connect', said(`connecting to ${target}`, 'connecting', { target }), async () => {
+    const who: RemoteUser = { user: inst.username, host: inst.host };
+    const client = await step('connect', progressLine(`connecting to ${target}`, 'connecting', { target }), async () => {
       await connection.connect();
       const c = connection.client;
-      if (!c) throw new AppError('NOT_CONNECTED', `cannot install: ${connection.state.message || connection.state.status}`);
+      if (!c) throw new AppError('NOT_CONNECTED', said('install.notConnected', { reason: stateText(connection.state, connection.state.status) }));
       return c;
     });
 
-    const host = await step('check-node', said(`checking Node.js ("${inst.nodePath}")`, 'checkingNode', { nodePath: inst.nodePath }), () => checkHost(client, inst));
+    const host = await step('check-node', progressLine(`checking Node.js ("${inst.nodePath}")`, 'checkingNode', { nodePath: inst.nodePath }), () => checkHost(client, inst));
     const paths = {
       installDir: absoluteRemotePath(inst.installDir, host.home),
       dataDir: absoluteRemotePath(inst.dataDir, host.home),
     };
     const bundle = `${paths.installDir}/mailrelay.mjs`;
 
-    const uploading = said(`uploading the relay ${opts.bundledVersion}`, 'uploading', { version: opts.bundledVersion });
+    const uploading = progressLine(`uploading the relay ${opts.bundledVersion}`, 'uploading', { version: opts.bundledVersion });
     await step('upload', uploading, async () => {
       const mk = await execCommand(client, shCommand(`mkdir -p ${paths.installDir}`));
-      if (mk.code !== 0) throw new AppError('INSTALL_FAILED', `cannot create ${paths.installDir}: ${why(mk)}`);
+      if (mk.code !== 0) throw new AppError('INSTALL_FAILED', cannotCreate(who, paths.installDir, why(mk), 'install.cannotCreate'));
       const sftp = await openSftp(client);
       try {
         const total = statSync(opts.bundlePath).size;
         const tmp = `${bundle}.upload-${randomBytes(4).toString('hex')}`;
         let lastReport = 0;
-        await sftpUpload(sftp, opts.bundlePath, tmp, (sent) => {
+        await sftpUpload(sftp, who, opts.bundlePath, tmp, (sent) => {
           const now = Date.now();
           if (sent === total || now - lastReport >= 100) {
             lastReport = now;
             opts.onProgress({ step: 'upload', status: 'running', ...uploading, bytes: sent, totalBytes: total });
           }
         });
-        await sftpReplace(sftp, tmp, bundle);
+        await sftpReplace(sftp, who, tmp, bundle);
         return total;
       } finally {
         sftp.end();
       }
     });
 
-    await step('data-dir', said(`creating the data folder ${inst.dataDir}`, 'creatingDataDir', { dataDir: inst.dataDir }), async () => {
+    await step('data-dir', progressLine(`creating the data folder ${inst.dataDir}`, 'creatingDataDir', { dataDir: inst.dataDir }), async () => {
       const r = await execCommand(client, shCommand(`mkdir -p ${paths.dataDir} && chmod 700 ${paths.dataDir}`));
-      if (r.code !== 0) throw new AppError('INSTALL_FAILED', `cannot create the data dir ${paths.dataDir}: ${why(r)}`);
+      if (r.code !== 0) throw new AppError('INSTALL_FAILED', cannotCreate(who, paths.dataDir, why(r), 'install.cannotCreateDataDir'));
     });
 
     const unit = unitName(paths.dataDir);
-    await step('stop-old', said('stopping the running relay (the queue stays)', 'stoppingOld'), () => stopRunning(connection, client, paths.dataDir, unit));
+    await step('stop-old', progressLine('stopping the running relay (the queue stays)', 'stoppingOld'), () => stopRunning(connection, client, paths.dataDir, unit));
 
     const warnings: string[] = [];
-    const service = await step('start', said('starting the relay', 'starting'), async () => {
+    const service = await step('start', progressLine('starting the relay', 'starting'), async () => {
       const systemd = await hasSystemdUser(client);
       if (systemd) {
         await startSystemd(client, unit, host.nodeAbs, bundle, paths.dataDir, inst);
@@ -110,29 +112,30 @@ export async function installRelay(opts: InstallOptions): Promise<InstallReport>
       return systemd ? ('systemd-user' as const) : ('detached' as const);
     });
 
-    await step('verify', said('waiting for the relay to answer', 'waitingForAnswer'), () => verify(connection, client, opts, paths.dataDir, service, unit));
+    await step('verify', progressLine('waiting for the relay to answer', 'waitingForAnswer'), () => verify(connection, client, opts, paths.dataDir, service, unit));
     return { relayVersion: opts.bundledVersion, nodeVersion: host.nodeVersion, service, bundlePath: bundle, dataDir: paths.dataDir, durationMs: Date.now() - started, warnings };
   } catch (err) {
-    const e = err instanceof AppError ? err : new AppError('INSTALL_FAILED', (err as Error).message);
+    // Anything else is not the app's own words (e.g. the relay's answer to a control call): passed on in English.
+    const e = err instanceof AppError ? err : new AppError('INSTALL_FAILED', foreign((err as Error).message));
     opts.onProgress({ step: current, status: 'failed', message: e.message });
     throw e;
   }
 }
 
 /** A progress line in English and as a UI message key (`connection.install.say.<key>`) with params. */
-type Said = { message: string; say: { key: string; params: Record<string, string> } };
+type ProgressLine = { message: string; say: { key: string; params: Record<string, string> } };
 
-function said(message: string, key: string, params: Record<string, string> = {}): Said {
+function progressLine(message: string, key: string, params: Record<string, string> = {}): ProgressLine {
   return { message, say: { key, params } };
 }
 
-function doneMessage(step: InstallStep, value: unknown): Said | undefined {
+function doneMessage(step: InstallStep, value: unknown): ProgressLine | undefined {
   if (step === 'check-node' && value && typeof value === 'object' && 'nodeVersion' in value) {
     const version = (value as { nodeVersion: string }).nodeVersion;
-    return said(`Node.js ${version}`, 'nodeFound', { version });
+    return progressLine(`Node.js ${version}`, 'nodeFound', { version });
   }
-  if (step === 'start') return value === 'systemd-user' ? said('started as a systemd user service', 'startedSystemd') : said('started as a background process', 'startedDetached');
-  if (step === 'verify') return said('the relay answers', 'answers');
+  if (step === 'start') return value === 'systemd-user' ? progressLine('started as a systemd user service', 'startedSystemd') : progressLine('started as a background process', 'startedDetached');
+  if (step === 'verify') return progressLine('the relay answers', 'answers');
   return undefined;
 }
 
@@ -147,12 +150,12 @@ async function checkHost(client: Client, inst: StoredInstance): Promise<HostFact
   const r = await execCommand(client, shCommand(`printf "%s\\n" "$HOME"; N=$(command -v ${node}) || exit 127; printf "%s\\n" "$N"; "$N" --version`));
   const [home, nodeAbs, version] = r.stdout.split('\n').map((l) => l.trim());
   if (r.code === 127 || !nodeAbs) {
-    throw new AppError('HOST_UNSUITABLE', `Node.js was not found on ${inst.host} (looked for "${inst.nodePath}"): install Node.js ${MIN_NODE_MAJOR} or newer, or set the Node.js path of the instance`);
+    throw new AppError('HOST_UNSUITABLE', said('install.nodeNotFound', { host: inst.host, nodePath: inst.nodePath, minNode: MIN_NODE_MAJOR }));
   }
   const m = /^v(\d+)\.(\d+)\.(\d+)/.exec(version ?? '');
-  if (r.code !== 0 || !m || !home) throw new AppError('HOST_UNSUITABLE', `cannot run ${nodeAbs} on ${inst.host}: ${why(r)}`);
+  if (r.code !== 0 || !m || !home) throw new AppError('HOST_UNSUITABLE', said('install.nodeNotRunnable', { path: nodeAbs, host: inst.host, detail: why(r) }));
   if (Number(m[1]) < MIN_NODE_MAJOR) {
-    throw new AppError('HOST_UNSUITABLE', `Node.js ${version} on ${inst.host} is too old: the relay needs ${MIN_NODE_MAJOR} or newer`);
+    throw new AppError('HOST_UNSUITABLE', said('install.nodeTooOld', { version: version ?? '', host: inst.host, minNode: MIN_NODE_MAJOR }));
   }
   return { home, nodeAbs, nodeVersion: version! };
 }
@@ -186,7 +189,7 @@ async function stopRunning(connection: SshConnection, client: Client, dataDir: s
     `rm -f ${pidFile}`,
   ].join('\n');
   const r = await execCommand(client, shCommand(script), 45_000);
-  if (r.code !== 0) throw new AppError('INSTALL_FAILED', `cannot stop the running relay: ${why(r)}`);
+  if (r.code !== 0) throw new AppError('INSTALL_FAILED', said('install.stopFailed', { detail: why(r) }));
 }
 
 async function startDetached(client: Client, nodeAbs: string, bundle: string, dataDir: string): Promise<void> {
@@ -197,7 +200,7 @@ async function startDetached(client: Client, nodeAbs: string, bundle: string, da
     `echo $! > ${dataDir}/${DETACHED_PID_FILE}`,
   ].join('\n');
   const r = await execCommand(client, shCommand(script));
-  if (r.code !== 0) throw new AppError('INSTALL_FAILED', `cannot start the relay: ${why(r)}`);
+  if (r.code !== 0) throw new AppError('INSTALL_FAILED', said('install.startFailed', { detail: why(r) }));
 }
 
 async function startSystemd(client: Client, unit: string, nodeAbs: string, bundle: string, dataDir: string, inst: StoredInstance): Promise<void> {
@@ -219,16 +222,20 @@ async function startSystemd(client: Client, unit: string, nodeAbs: string, bundl
     'WantedBy=default.target',
     '',
   ].join('\n');
+  const who: RemoteUser = { user: inst.username, host: inst.host };
   const home = await execCommand(client, shCommand('mkdir -p "$HOME"/.config/systemd/user && printf "%s" "$HOME"'));
-  if (home.code !== 0) throw new AppError('INSTALL_FAILED', `cannot create ~/.config/systemd/user on ${inst.host}: ${why(home)}`);
+  if (home.code !== 0) {
+    const reason = why(home);
+    throw new AppError('INSTALL_FAILED', writeFailure(who, '~/.config/systemd/user', reason.message, said('install.cannotCreateUnitDir', { host: inst.host, detail: reason })));
+  }
   const sftp = await openSftp(client);
   try {
-    await writeRemoteFile(sftp, `${home.stdout.trim()}/.config/systemd/user/${unit}`, text);
+    await writeRemoteFile(sftp, who, `${home.stdout.trim()}/.config/systemd/user/${unit}`, text);
   } finally {
     sftp.end();
   }
   const r = await execCommand(client, shCommand(`systemctl --user daemon-reload && systemctl --user enable ${unit} && systemctl --user restart ${unit}`), 30_000);
-  if (r.code !== 0) throw new AppError('INSTALL_FAILED', `systemctl --user could not start ${unit}: ${why(r)}`);
+  if (r.code !== 0) throw new AppError('INSTALL_FAILED', said('install.systemctlFailed', { unit, detail: why(r) }));
 }
 
 /**
@@ -248,9 +255,11 @@ async function ensureLinger(client: Client): Promise<string | null> {
   return `systemd lingering is off for ${user}: the relay stops when ${user}'s last session on the host ends. Run "sudo loginctl enable-linger ${user}" on the host to keep it running.`;
 }
 
-function writeRemoteFile(sftp: SFTPWrapper, file: string, text: string): Promise<void> {
+function writeRemoteFile(sftp: SFTPWrapper, who: RemoteUser, file: string, text: string): Promise<void> {
   return new Promise((resolve, reject) =>
-    sftp.writeFile(file, text, { mode: 0o644 }, (err) => (err ? reject(new AppError('INSTALL_FAILED', `cannot write ${file}: ${err.message}`)) : resolve())),
+    sftp.writeFile(file, text, { mode: 0o644 }, (err) =>
+      err ? reject(new AppError('INSTALL_FAILED', writeFailure(who, file, err.message, said('install.cannotWrite', { path: file, detail: err.message })))) : resolve(),
+    ),
   );
 }
 
@@ -261,36 +270,42 @@ async function verify(connection: SshConnection, client: Client, opts: InstallOp
     if (state.status === 'connected') {
       const status = (await connection.call('status', {}, 10_000)) as { version: string };
       if (status.version !== opts.bundledVersion) {
-        throw new AppError('INSTALL_FAILED', `the relay answers with version ${status.version}, expected ${opts.bundledVersion}: another relay may be running on ${dataDir}`);
+        throw new AppError('INSTALL_FAILED', said('install.wrongVersion', { version: status.version, expected: opts.bundledVersion, dataDir }));
       }
       return;
     }
-    if (state.status !== 'relay-stopped' && state.status !== 'connecting') throw new AppError('INSTALL_FAILED', `the relay does not answer: ${state.message}`);
+    if (state.status !== 'relay-stopped' && state.status !== 'connecting') throw new AppError('INSTALL_FAILED', said('install.noAnswer', { reason: stateText(state) }));
     // Still starting, or it died: a dead process has left its reason in its stderr.
     const dead = await deathReason(client, dataDir, service, unit);
-    if (dead !== null) throw new AppError('INSTALL_FAILED', `the relay stopped right after starting: ${dead}`);
-    if (Date.now() > deadline) throw new AppError('INSTALL_FAILED', `the relay did not answer within ${(opts.verifyTimeoutMs ?? 30_000) / 1000} s: ${state.message}`);
+    if (dead !== null) throw new AppError('INSTALL_FAILED', said('install.diedAfterStart', { reason: dead }));
+    if (Date.now() > deadline) throw new AppError('INSTALL_FAILED', said('install.verifyTimeout', { seconds: (opts.verifyTimeoutMs ?? 30_000) / 1000, reason: stateText(state) }));
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
 /** Null while the started relay still runs; else what it said before it died. */
-async function deathReason(client: Client, dataDir: string, service: 'systemd-user' | 'detached', unit: string): Promise<string | null> {
+async function deathReason(client: Client, dataDir: string, service: 'systemd-user' | 'detached', unit: string): Promise<Said | null> {
   const script =
     service === 'systemd-user'
       ? `if systemctl --user is-active --quiet ${unit}; then exit 0; fi; journalctl --user -u ${unit} -n 5 --no-pager -q -o cat 2>/dev/null; exit 1`
       : `P=$(cat ${dataDir}/${DETACHED_PID_FILE} 2>/dev/null); if [ -n "$P" ] && kill -0 "$P" 2>/dev/null; then exit 0; fi; tail -n 5 ${dataDir}/${DETACHED_LOG_FILE} 2>/dev/null; exit 1`;
   const r = await execCommand(client, shCommand(script), 15_000);
   if (r.code === 0) return null;
-  return lastLine(r.stdout).replace(/^mailrelay:\s*/, '') || 'no message (see the relay log on the host)';
+  const line = lastLine(r.stdout).replace(/^mailrelay:\s*/, '');
+  return line ? foreign(line) : said('install.diedSilently');
 }
 
-/** Why a host command failed, in words: its last stderr line, else its exit status or signal. */
-function why(r: ExecResult): string {
+/** A folder that `mkdir -p` could not create: "no write access" when the host said so. */
+function cannotCreate(who: RemoteUser, path: string, reason: Said, key: 'install.cannotCreate' | 'install.cannotCreateDataDir'): Said {
+  return writeFailure(who, path, reason.message, said(key, { path, detail: reason }));
+}
+
+/** Why a host command failed, in words: its last stderr line (the host's own), else its exit status or signal. */
+function why(r: ExecResult): Said {
   const line = lastLine(r.stderr);
-  if (line) return line;
-  if (r.code !== null) return `exit status ${r.code}`;
-  return r.signal ? `killed by ${r.signal}` : 'the SSH channel closed before the command finished';
+  if (line) return foreign(line);
+  if (r.code !== null) return said('install.exitStatus', { code: r.code });
+  return r.signal ? said('install.killedBy', { signal: r.signal }) : said('install.channelClosed');
 }
 
 function lastLine(text: string): string {

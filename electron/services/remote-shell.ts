@@ -4,11 +4,12 @@
  * alphabet, so they never need quoting beyond turning a leading `~/` into `$HOME/`.
  */
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
+import { said, type Said } from './app-error-text.ts';
 import { AppError } from './app-error.ts';
 
 /** A remote path or command word as a shell word: `~/x` → `"$HOME"/x`; others as they are (safe alphabet). */
 export function shellPath(p: string): string {
-  if (!/^[A-Za-z0-9._/+@~-]+$/.test(p)) throw new AppError('INVALID_ARGUMENT', `unsafe remote path "${p}"`);
+  if (!/^[A-Za-z0-9._/+@~-]+$/.test(p)) throw new AppError('INVALID_ARGUMENT', said('remote.unsafePath', { path: p }));
   return p === '~' ? '"$HOME"' : p.startsWith('~/') ? `"$HOME"/${p.slice(2)}` : p;
 }
 
@@ -34,7 +35,7 @@ export interface ExecResult {
 /** Open an exec channel. */
 export function openExec(client: Client, command: string): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
-    client.exec(command, (err, channel) => (err ? reject(new AppError('UNAVAILABLE', `cannot run a command on the host: ${err.message}`)) : resolve(channel)));
+    client.exec(command, (err, channel) => (err ? reject(new AppError('UNAVAILABLE', said('remote.execFailed', { detail: err.message }))) : resolve(channel)));
   });
 }
 
@@ -59,7 +60,7 @@ async function execOnce(client: Client, command: string, timeoutMs: number): Pro
     let signal: string | null = null;
     const timer = setTimeout(() => {
       channel.close();
-      reject(new AppError('TIMEOUT', `a command on the host took longer than ${timeoutMs / 1000} s`));
+      reject(new AppError('TIMEOUT', said('remote.commandTimeout', { seconds: timeoutMs / 1000 })));
     }, timeoutMs);
     channel.on('data', (d: Buffer) => {
       if (stdout.length < 1 << 20) stdout += d.toString('utf8');
@@ -82,23 +83,41 @@ async function execOnce(client: Client, command: string, timeoutMs: number): Pro
 /** Open the SFTP subsystem. */
 export function openSftp(client: Client): Promise<SFTPWrapper> {
   return new Promise((resolve, reject) => {
-    client.sftp((err, sftp) => (err ? reject(new AppError('UNAVAILABLE', `the host offers no SFTP: ${err.message}`)) : resolve(sftp)));
+    client.sftp((err, sftp) => (err ? reject(new AppError('UNAVAILABLE', said('remote.noSftp', { detail: err.message }))) : resolve(sftp)));
   });
 }
 
+/** Who acts on which host, for messages that name them. */
+export interface RemoteUser {
+  user: string;
+  host: string;
+}
+
+// How hosts (sh, coreutils, SFTP servers) say that the user may not write somewhere.
+const NO_WRITE_ACCESS = /permission denied|read-only file system|operation not permitted|\bEACCES\b|\bEROFS\b|\bEPERM\b/i;
+
+/**
+ * Why creating or writing `path` failed: "no write access", in words the user can act on, when the
+ * host said so (the most common install failure on a NAS); else `otherwise`.
+ */
+export function writeFailure(who: RemoteUser, path: string, detail: string, otherwise: Said): Said {
+  return NO_WRITE_ACCESS.test(detail) ? said('remote.noWriteAccess', { user: who.user, host: who.host, path, detail }) : otherwise;
+}
+
 /** Upload a local file with progress; resolves when the remote file is complete. */
-export function sftpUpload(sftp: SFTPWrapper, localPath: string, remotePath: string, onProgress: (sent: number, total: number) => void): Promise<void> {
+export function sftpUpload(sftp: SFTPWrapper, who: RemoteUser, localPath: string, remotePath: string, onProgress: (sent: number, total: number) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     sftp.fastPut(localPath, remotePath, { mode: 0o755, step: (sent, _chunk, total) => onProgress(sent, total) }, (err) =>
-      err ? reject(new AppError('INSTALL_FAILED', `upload to ${remotePath} failed: ${err.message}`)) : resolve(),
+      err ? reject(new AppError('INSTALL_FAILED', writeFailure(who, remotePath, err.message, said('remote.uploadFailed', { path: remotePath, detail: err.message })))) : resolve(),
     );
   });
 }
 
 /** Rename over an existing file (OpenSSH's posix-rename; plain rename refuses to overwrite). */
-export function sftpReplace(sftp: SFTPWrapper, from: string, to: string): Promise<void> {
+export function sftpReplace(sftp: SFTPWrapper, who: RemoteUser, from: string, to: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const done = (err: Error | null | undefined): void => (err ? reject(new AppError('INSTALL_FAILED', `cannot move ${from} to ${to}: ${err.message}`)) : resolve());
+    const done = (err: Error | null | undefined): void =>
+      err ? reject(new AppError('INSTALL_FAILED', writeFailure(who, to, err.message, said('remote.moveFailed', { from, to, detail: err.message })))) : resolve();
     try {
       sftp.ext_openssh_rename(from, to, done);
     } catch {

@@ -6,6 +6,7 @@
  */
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
+import { said } from './app-error-text.ts';
 import { AppError } from './app-error.ts';
 import type { KeyValueStore } from './key-value-store.ts';
 
@@ -49,7 +50,7 @@ export class EncryptedSecretBox implements SecretBox {
   }
 
   set(name: string, value: string): void {
-    if (!this.available) throw new AppError('UNSUPPORTED', 'no OS keychain is available, so passwords and passphrases cannot be stored; use the SSH agent or a key without passphrase');
+    if (!this.available) throw new AppError('UNSUPPORTED', said('instances.noKeychain'));
     this.store.set(STORE_KEY, { ...this.all(), [name]: this.encryptor.encryptString(value).toString('base64') });
   }
 

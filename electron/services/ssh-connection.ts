@@ -12,10 +12,12 @@ import ssh2, { type AnyAuthMethod, type AuthenticationType, type Client as SshCl
 import { connectControl, type ControlClient } from '../../server/control/control-client.ts';
 import { ControlError, type LogFilter, type LogsEvent, type MethodName } from '../../server/protocol/index.ts';
 import type { HostKeyInfo, InstanceState, InstanceStatus } from '../ipc-contract.ts';
+import { foreign, said, stateText, type Said } from './app-error-text.ts';
 import { AppError } from './app-error.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
 import { hostKeyInfo } from './host-key.ts';
 import type { StoredInstance } from './instance-registry.ts';
+import { MIN_NODE_MAJOR } from './remote-installer.ts';
 import { openExec, shCommand, shellPath } from './remote-shell.ts';
 
 // ssh2 is CommonJS: its named exports are not visible to Node's ESM loader.
@@ -71,12 +73,19 @@ export interface SshConnectionEvents {
 class AttemptEnd extends Error {
   constructor(
     readonly status: InstanceStatus,
-    message: string,
+    readonly text: Said,
     readonly retry: boolean,
     readonly hostKey: InstanceState['hostKey'] = null,
   ) {
-    super(message);
+    super(text.message);
   }
+}
+
+/** A thrown value as a state line: the app's own errors keep their key; anything else is passed on in English. */
+function textOf(err: unknown): Said {
+  if (err instanceof AttemptEnd) return err.text;
+  if (err instanceof AppError) return err.said;
+  return foreign(err instanceof Error ? err.message : String(err));
 }
 
 export class SshConnection extends EventEmitter<SshConnectionEvents> {
@@ -121,14 +130,14 @@ export class SshConnection extends EventEmitter<SshConnectionEvents> {
   }
 
   /** Close everything and stop reconnecting. */
-  async disconnect(message = ''): Promise<InstanceState> {
+  async disconnect(): Promise<InstanceState> {
     this.wanted = false;
     this.generation++;
     this.inflight = null; // a running attempt sees the new generation and gives up
     this.clearRetry();
     await this.teardown();
     this.pendingHostKey = null;
-    this.setState('disconnected', message, { relayVersion: this.st.relayVersion });
+    this.setState('disconnected', null, { relayVersion: this.st.relayVersion });
     return this.st;
   }
 
@@ -144,7 +153,7 @@ export class SshConnection extends EventEmitter<SshConnectionEvents> {
   async call(method: Exclude<MethodName, 'auth'>, params: unknown, timeoutMs?: number): Promise<unknown> {
     const c = this.control;
     if (!c || c.closed || this.st.status !== 'connected') {
-      throw new AppError('NOT_CONNECTED', `not connected${this.st.message ? `: ${this.st.message}` : ''}`);
+      throw new AppError('NOT_CONNECTED', this.st.message ? said('ssh.notConnectedBecause', { reason: stateText(this.st) }) : said('ssh.notConnected'));
     }
     return (c.call as (m: string, p: unknown, o?: { timeoutMs?: number }) => Promise<unknown>)(method, params ?? {}, timeoutMs ? { timeoutMs } : undefined);
   }
@@ -176,7 +185,7 @@ export class SshConnection extends EventEmitter<SshConnectionEvents> {
   }
 
   private async attemptOnce(gen: number): Promise<InstanceState> {
-    this.setState('connecting', this.ssh ? 'opening the control session' : 'connecting');
+    this.setState('connecting', said(this.ssh ? 'ssh.openingControl' : 'ssh.connecting'));
     try {
       if (!this.ssh) {
         const client = await this.openSsh();
@@ -198,25 +207,25 @@ export class SshConnection extends EventEmitter<SshConnectionEvents> {
       if (this.logFilter) await control.call('logs.subscribe', { filter: this.logFilter }).catch(() => {});
       this.attempt = 0;
       this.pendingHostKey = null;
-      this.setState('connected', '', { relayVersion: control.server.version });
+      this.setState('connected', null, { relayVersion: control.server.version });
       return this.st;
     } catch (err) {
       if (gen !== this.generation) return this.st;
-      const end = err instanceof AttemptEnd ? err : new AttemptEnd('disconnected', (err as Error).message, true);
+      const end = err instanceof AttemptEnd ? err : new AttemptEnd('disconnected', textOf(err), true);
       if (!end.retry || !this.wanted) {
-        this.setState(end.status, end.message, { hostKey: end.hostKey });
+        this.setState(end.status, end.text, { hostKey: end.hostKey });
         if (!this.ssh || end.status === 'auth-failed' || end.status.startsWith('host-key')) this.wanted = false;
         return this.st;
       }
-      this.scheduleRetry(end.status, end.message);
+      this.scheduleRetry(end.status, end.text);
       return this.st;
     }
   }
 
-  private scheduleRetry(status: InstanceStatus, message: string): void {
+  private scheduleRetry(status: InstanceStatus, text: Said): void {
     this.clearRetry();
     const delay = backoffDelay(this.attempt++, this.timing.backoff);
-    this.setState(status, message, { retryAt: Date.now() + delay });
+    this.setState(status, text, { retryAt: Date.now() + delay });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       if (this.wanted) void this.run();
@@ -233,7 +242,7 @@ export class SshConnection extends EventEmitter<SshConnectionEvents> {
     if (!this.wanted || this.inflight) return;
     const why = this.lastSshError.get(client);
     const inst = this.deps.instance();
-    this.scheduleRetry('disconnected', `the SSH connection was lost${why ? ` (${networkMessage(why, inst)})` : ''}; reconnecting`);
+    this.scheduleRetry('disconnected', why ? said('ssh.lostBecause', { reason: networkMessage(why, inst) }) : said('ssh.lost'));
   }
 
   private onControlClosed(control: ControlClient): void {
@@ -241,7 +250,7 @@ export class SshConnection extends EventEmitter<SshConnectionEvents> {
     this.control = null;
     if (!this.wanted || this.inflight) return;
     if (!this.ssh) return; // onSshClosed handles it
-    this.scheduleRetry('relay-stopped', 'the relay closed the control session; reconnecting');
+    this.scheduleRetry('relay-stopped', said('ssh.controlClosed'));
   }
 
   private async teardown(): Promise<void> {
@@ -267,7 +276,7 @@ export class SshConnection extends EventEmitter<SshConnectionEvents> {
     } catch (err) {
       // The trusted key's algorithm is no longer offered: look at what the server has now (still
       // before any credential: the verifier refuses it).
-      if (err instanceof AttemptEnd && err.message === NO_TRUSTED_ALGORITHM) return this.handshakeAndAuth(inst, false);
+      if (err instanceof AttemptEnd && err.text === NO_TRUSTED_ALGORITHM) return this.handshakeAndAuth(inst, false);
       throw err;
     }
   }
@@ -275,6 +284,10 @@ export class SshConnection extends EventEmitter<SshConnectionEvents> {
   private handshakeAndAuth(inst: StoredInstance, restrictToTrusted: boolean): Promise<Client> {
     const auth = this.authSequence(inst);
     const trusted = inst.hostKey;
+    const address = `${inst.host}:${inst.port}`;
+    // SSH method names as the server knows them: what we offered, and what the server said it accepts.
+    const tried: string[] = [];
+    let offered: AuthenticationType[] | null = null;
     return new Promise<Client>((resolve, reject) => {
       const client = new Client();
       let verdict: AttemptEnd | null = null;
@@ -298,23 +311,22 @@ export class SshConnection extends EventEmitter<SshConnectionEvents> {
         }
       };
       const handshakeTimer = setTimeout(
-        () => finish(new AttemptEnd('disconnected', `no SSH handshake from ${inst.host}:${inst.port} within ${this.timing.handshakeTimeoutMs / 1000} s`, true)),
+        () => finish(new AttemptEnd('disconnected', said('ssh.noHandshake', { address, seconds: this.timing.handshakeTimeoutMs / 1000 }), true)),
         this.timing.handshakeTimeoutMs,
       );
       client.once('handshake', () => clearTimeout(handshakeTimer));
       client.once('ready', () => finish(null));
       client.on('error', (err: Error & { level?: string }) => {
         if (verdict) return finish(verdict);
-        if (err.level === 'client-authentication') {
-          return finish(new AttemptEnd('auth-failed', `authentication as ${inst.username} failed (${describeAuth(inst)})`, false));
-        }
-        if (err.level === 'agent') return finish(new AttemptEnd('auth-failed', `the SSH agent failed: ${err.message}`, false));
+        if (err.level === 'client-authentication') return finish(new AttemptEnd('auth-failed', authFailure(inst, tried, offered), false));
+        if (err.level === 'agent') return finish(new AttemptEnd('auth-failed', said('ssh.agentFailed', { detail: err.message }), false));
+        if (err.level === 'client-timeout') return finish(new AttemptEnd('disconnected', said('ssh.signInTimeout', { address, seconds: (config.readyTimeout ?? 0) / 1000 }), true));
         if (restrictToTrusted && trusted && /no matching.*host ?key|handshake failed/i.test(err.message) && !authStarted) {
           return finish(new AttemptEnd('disconnected', NO_TRUSTED_ALGORITHM, false));
         }
         finish(new AttemptEnd('disconnected', networkMessage(err, inst), true));
       });
-      client.once('close', () => finish(verdict ?? new AttemptEnd('disconnected', `${inst.host}:${inst.port} closed the connection`, true)));
+      client.once('close', () => finish(verdict ?? new AttemptEnd('disconnected', said('ssh.closed', { address }), true)));
 
       const config: ConnectConfig = {
         host: inst.host,
@@ -327,14 +339,14 @@ export class SshConnection extends EventEmitter<SshConnectionEvents> {
           const presented = hostKeyInfo(blob);
           if (!trusted) {
             this.pendingHostKey = presented;
-            verdict = new AttemptEnd('host-key-unknown', `the host key of ${inst.host} is not trusted yet: confirm its fingerprint ${presented.fingerprint}`, false, { presented, trusted: null });
+            verdict = new AttemptEnd('host-key-unknown', said('hostKeys.unknown', { host: inst.host, fingerprint: presented.fingerprint }), false, { presented, trusted: null });
             return verify(false);
           }
           if (trusted.fingerprint !== presented.fingerprint) {
             this.pendingHostKey = presented;
             verdict = new AttemptEnd(
               'host-key-changed',
-              `the host key of ${inst.host} has CHANGED (was ${trusted.fingerprint}, now ${presented.fingerprint}); nothing was sent. If the host was reinstalled, confirm the new key; otherwise someone may be intercepting the connection`,
+              said('hostKeys.changed', { host: inst.host, trusted: trusted.fingerprint, presented: presented.fingerprint }),
               false,
               { presented, trusted: { algorithm: trusted.algorithm, fingerprint: trusted.fingerprint } },
             );
@@ -344,11 +356,14 @@ export class SshConnection extends EventEmitter<SshConnectionEvents> {
         },
         authHandler: ((methodsLeft: AuthenticationType[] | null, _partial: boolean | null, next: (m: AnyAuthMethod | false) => void) => {
           authStarted = true;
+          if (methodsLeft) offered = methodsLeft;
           for (;;) {
             const m = auth.shift();
             if (!m) return next(false);
+            const wire = m.type === 'agent' ? 'publickey' : m.type;
             // Skip what the server said it will not take (methodsLeft is null on the first call).
-            if (methodsLeft && !methodsLeft.includes(m.type === 'agent' ? 'publickey' : m.type)) continue;
+            if (methodsLeft && !methodsLeft.includes(wire)) continue;
+            if (!tried.includes(wire)) tried.push(wire);
             return next(m);
           }
         }) as unknown as ConnectConfig['authHandler'],
@@ -357,11 +372,11 @@ export class SshConnection extends EventEmitter<SshConnectionEvents> {
       try {
         client.connect(config);
       } catch (err) {
-        finish(new AttemptEnd('disconnected', (err as Error).message, false));
+        finish(new AttemptEnd('disconnected', said('ssh.failed', { address, detail: (err as Error).message }), false));
       }
     }).catch((err: unknown) => {
       if (err instanceof AttemptEnd) throw err;
-      throw new AttemptEnd('disconnected', (err as Error).message, true);
+      throw new AttemptEnd('disconnected', textOf(err), true);
     });
   }
 
@@ -371,7 +386,7 @@ export class SshConnection extends EventEmitter<SshConnectionEvents> {
     const auth = inst.auth;
     switch (auth.method) {
       case 'agent': {
-        if (!this.deps.agent) throw new AttemptEnd('auth-failed', 'no SSH agent is available (SSH_AUTH_SOCK is not set; on Windows start Pageant)', false);
+        if (!this.deps.agent) throw new AttemptEnd('auth-failed', said('ssh.noAgent'), false);
         return [{ type: 'agent', username, agent: this.deps.agent }];
       }
       case 'key': {
@@ -380,24 +395,25 @@ export class SshConnection extends EventEmitter<SshConnectionEvents> {
         try {
           data = readFileSync(keyPath);
         } catch (err) {
-          throw new AttemptEnd('auth-failed', `cannot read the key file ${auth.keyPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, false);
+          throw new AttemptEnd('auth-failed', said('ssh.keyUnreadable', { keyPath: auth.keyPath, detail: (err as NodeJS.ErrnoException).code ?? (err as Error).message }), false);
         }
         const passphrase = this.deps.passphrase() ?? undefined;
         const parsed = sshUtils.parseKey(data, passphrase);
         if (parsed instanceof Error) {
           const m = parsed.message;
+          const keyPath = auth.keyPath;
           const why = /no passphrase|encrypted/i.test(m) && !passphrase
-            ? 'is protected by a passphrase: enter it in the instance settings'
+            ? said('ssh.keyNeedsPassphrase', { keyPath })
             : /passphrase|decrypt|bad/i.test(m)
-              ? 'could not be unlocked: the passphrase is wrong'
-              : `is not a private key ssh can use (${m})`;
-          throw new AttemptEnd('auth-failed', `the key file ${auth.keyPath} ${why}`, false);
+              ? said('ssh.keyWrongPassphrase', { keyPath })
+              : said('ssh.keyInvalid', { keyPath, detail: m });
+          throw new AttemptEnd('auth-failed', why, false);
         }
         return [{ type: 'publickey', username, key: data, ...(passphrase ? { passphrase } : {}) }];
       }
       case 'password': {
         const password = this.deps.password();
-        if (!password) throw new AttemptEnd('auth-failed', 'no password is stored for this instance: enter it in the instance settings', false);
+        if (!password) throw new AttemptEnd('auth-failed', said('ssh.noPassword'), false);
         // Many servers take passwords only through keyboard-interactive: answer its password prompt too.
         return [{ type: 'password', username, password }, { type: 'keyboard-interactive', username, prompt: this.kbdHandler(password, false) }];
       }
@@ -446,7 +462,7 @@ export class SshConnection extends EventEmitter<SshConnectionEvents> {
     try {
       channel = await openExec(client, SshConnection.dialCommand(inst));
     } catch (err) {
-      throw new AttemptEnd('disconnected', (err as Error).message, true);
+      throw new AttemptEnd('disconnected', textOf(err), true);
     }
     let stderr = '';
     let exitCode: number | null = null;
@@ -465,25 +481,27 @@ export class SshConnection extends EventEmitter<SshConnectionEvents> {
       channel.destroy();
       await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
       const line = stderr.trim().split('\n').at(-1) ?? '';
-      if (exitCode === EXIT_NOT_INSTALLED) throw new AttemptEnd('relay-not-installed', `no relay is installed on ${inst.host} (${inst.installDir}/mailrelay.mjs)`, false);
-      if (exitCode === 127) throw new AttemptEnd('relay-not-installed', `Node.js was not found on ${inst.host} ("${inst.nodePath}"): install Node.js ≥ 18 or set its path`, false);
+      if (exitCode === EXIT_NOT_INSTALLED) throw new AttemptEnd('relay-not-installed', said('ssh.relayNotInstalled', { host: inst.host, path: `${inst.installDir}/mailrelay.mjs` }), false);
+      if (exitCode === 127) throw new AttemptEnd('relay-not-installed', said('ssh.nodeMissing', { host: inst.host, nodePath: inst.nodePath, minNode: MIN_NODE_MAJOR }), false);
       if (err instanceof ControlError) {
-        if (err.code === 'PROTOCOL_MISMATCH') throw new AttemptEnd('version-mismatch', `${err.message}: upgrade the relay`, false);
-        if (err.code === 'UNAVAILABLE') throw new AttemptEnd('relay-stopped', `the relay on ${inst.host} is not running (${err.message})`, true);
+        if (err.code === 'PROTOCOL_MISMATCH') throw new AttemptEnd('version-mismatch', said('ssh.protocolMismatch', { detail: err.message }), false);
+        if (err.code === 'UNAVAILABLE') throw new AttemptEnd('relay-stopped', said('ssh.relayNotRunning', { host: inst.host, detail: err.message }), true);
         if (err.code === 'UNAUTHENTICATED' || err.code === 'PERMISSION_DENIED') {
-          throw new AttemptEnd('auth-failed', `the relay refused the control session: ${err.message} (does ${inst.username} own the data dir ${inst.dataDir}?)`, false);
+          throw new AttemptEnd('auth-failed', said('ssh.controlRefused', { detail: err.message, user: inst.username, dataDir: inst.dataDir }), false);
         }
       }
-      throw new AttemptEnd('relay-stopped', `the control session failed: ${line || (err as Error).message}`, true);
+      throw new AttemptEnd('relay-stopped', said('ssh.controlFailed', { detail: line || (err as Error).message }), true);
     }
   }
 
   // ───────────────────── state ─────────────────────
 
-  private setState(status: InstanceStatus, message: string, extra: Partial<InstanceState> = {}): void {
+  /** `text` is the state's line, or null for none (connected, disconnected on request). */
+  private setState(status: InstanceStatus, text: Said | null, extra: Partial<InstanceState> = {}): void {
     const next: InstanceState = {
       status,
-      message,
+      message: text?.message ?? '',
+      ...(text?.say ? { say: text.say } : {}),
       since: status === this.st.status ? this.st.since : Date.now(),
       retryAt: extra.retryAt ?? null,
       relayVersion: extra.relayVersion !== undefined ? extra.relayVersion : this.st.relayVersion,
@@ -499,41 +517,50 @@ export class SshConnection extends EventEmitter<SshConnectionEvents> {
   }
 }
 
-const NO_TRUSTED_ALGORITHM = 'the server no longer offers the trusted host key type';
+const NO_TRUSTED_ALGORITHM = said('hostKeys.noTrustedAlgorithm');
 
 /** ssh2 names RSA keys by their signature algorithms. */
 function hostKeyAlgorithmsFor(algorithm: string): string[] {
   return algorithm === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [algorithm];
 }
 
-function describeAuth(inst: StoredInstance): string {
+/** Authentication failed: what was not accepted, which SSH methods were tried, and which the server takes. */
+function authFailure(inst: StoredInstance, tried: string[], offered: string[] | null): Said {
+  const why = rejected(inst);
+  const user = inst.username;
+  const triedList = tried.join(', ') || '-';
+  return offered ? said('ssh.authFailed', { user, why, tried: triedList, offered: offered.join(', ') }) : said('ssh.authFailedNoList', { user, why, tried: triedList });
+}
+
+function rejected(inst: StoredInstance): Said {
   switch (inst.auth.method) {
     case 'agent':
-      return 'no key in the SSH agent was accepted';
+      return said('ssh.rejected.agent');
     case 'key':
-      return `the key ${inst.auth.keyPath} was not accepted`;
+      return said('ssh.rejected.key', { keyPath: inst.auth.keyPath });
     case 'password':
-      return 'the password was not accepted';
+      return said('ssh.rejected.password');
     case 'keyboard-interactive':
-      return 'the answers were not accepted';
+      return said('ssh.rejected.keyboardInteractive');
   }
 }
 
-function networkMessage(err: Error & { code?: string }, inst: StoredInstance): string {
-  const where = `${inst.host}:${inst.port}`;
+function networkMessage(err: Error & { code?: string }, inst: StoredInstance): Said {
+  const address = `${inst.host}:${inst.port}`;
   switch (err.code) {
     case 'ECONNREFUSED':
-      return `nothing listens on ${where} (connection refused)`;
+      return said('ssh.refused', { address });
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return `the host name ${inst.host} cannot be resolved`;
+      return said('ssh.hostNotFound', { host: inst.host });
     case 'ETIMEDOUT':
+      return said('ssh.timedOut', { address });
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return `${where} cannot be reached (${err.code})`;
+      return said('ssh.unreachable', { address, code: err.code });
     case 'ECONNRESET':
-      return `${where} reset the connection`;
+      return said('ssh.reset', { address });
     default:
-      return /keepalive/i.test(err.message) ? `${where} stopped answering (keepalive timeout)` : `SSH to ${where}: ${err.message}`;
+      return /keepalive/i.test(err.message) ? said('ssh.keepaliveTimeout', { address }) : said('ssh.failed', { address, detail: err.message });
   }
 }

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuthPrompt, RelayDeskApi, RemoteInstanceFields } from '../../electron/ipc-contract.ts';
+import type { AuthPrompt, InstanceState, RelayDeskApi, RemoteInstanceFields } from '../../electron/ipc-contract.ts';
 import { createAppServices, type AppServices } from '../../electron/services/app-services.ts';
 import { createInProcessApi } from '../../electron/services/ipc-dispatch.ts';
 import { createMemoryStore } from '../../electron/services/key-value-store.ts';
@@ -80,7 +80,7 @@ function fields(s: SshdServer, extra: Partial<RemoteInstanceFields>): RemoteInst
 }
 
 /** Add, trust the host key, and return the settled state. */
-async function addAndConnect(f: RemoteInstanceFields, secretsPatch?: { password?: string; passphrase?: string }): Promise<{ id: string; status: string; message: string }> {
+async function addAndConnect(f: RemoteInstanceFields, secretsPatch?: { password?: string; passphrase?: string }): Promise<{ id: string; status: string; message: string; say?: InstanceState['say'] }> {
   const added = await api.addInstance({ instance: f, ...(secretsPatch ? { secrets: secretsPatch } : {}) });
   if (!added.ok) throw new Error(added.error.message);
   const id = added.value.id;
@@ -90,13 +90,13 @@ async function addAndConnect(f: RemoteInstanceFields, secretsPatch?: { password?
     const t = await api.trustHostKey({ instanceId: id, fingerprint: first.value.hostKey!.presented.fingerprint });
     if (!t.ok) throw new Error(t.error.message);
   } else {
-    return { id, status: first.value.status, message: first.value.message };
+    return { id, status: first.value.status, message: first.value.message, say: first.value.say };
   }
   const st = await waitFor('a settled state', () => {
     const s = services.connection(id).state;
     return s.status !== 'connecting' && s.status !== 'host-key-unknown' ? s : null;
   });
-  return { id, status: st.status, message: st.message };
+  return { id, status: st.status, message: st.message, say: st.say };
 }
 
 describe('SSH authentication (real sshd)', () => {
@@ -168,6 +168,8 @@ describe('SSH authentication (real sshd)', () => {
     const bad = await addAndConnect(fields(sshd, { username: TEST_USER, auth: { method: 'password' } }), { password: 'wrong-password' });
     expect(bad.status).toBe('auth-failed');
     expect(bad.message).toMatch(/password was not accepted/);
+    // Which methods were tried, and which the server takes, travel as a message key for the UI's language.
+    expect(bad.say).toMatchObject({ key: 'errors.ssh.authFailed', params: { user: TEST_USER, why: { key: 'errors.ssh.rejected.password' }, tried: expect.stringContaining('password') } });
     await new Promise((r) => setTimeout(r, 500));
     expect(services.connection(bad.id).state).toMatchObject({ status: 'auth-failed', retryAt: null });
   });

@@ -14,6 +14,7 @@ import {
   type Result,
 } from '../../electron/ipc-contract.ts';
 import { APP_INDEX_URL, resolveAppFile, senderRefusal } from '../../electron/main/sender-policy.ts';
+import { said } from '../../electron/services/app-error-text.ts';
 import { AppError } from '../../electron/services/app-error.ts';
 import type { CallHandlers } from '../../electron/services/app-services.ts';
 import { dispatchCall } from '../../electron/services/ipc-dispatch.ts';
@@ -113,7 +114,7 @@ describe('IPC dispatch: results as data', () => {
   const handlers = new Proxy({} as CallHandlers, {
     get: (_t, channel: string) => async (args: unknown) => {
       calls.push({ channel, args });
-      if (channel === 'instances.remove') throw new AppError('UNKNOWN_INSTANCE', 'no instance with id "x1"');
+      if (channel === 'instances.remove') throw new AppError('UNKNOWN_INSTANCE', said('instances.unknown', { id: 'x1' }));
       if (channel === 'instances.list') throw new Error('disk on fire');
       return { echoed: args };
     },
@@ -132,7 +133,10 @@ describe('IPC dispatch: results as data', () => {
   });
 
   it('turns thrown errors into {ok:false, error:{code, message}}; unexpected ones are INTERNAL', async () => {
-    expect(await dispatchCall(handlers, 'instances.remove', { instanceId: 'x1' })).toEqual({ ok: false, error: { code: 'UNKNOWN_INSTANCE', message: 'no instance with id "x1"' } });
+    expect(await dispatchCall(handlers, 'instances.remove', { instanceId: 'x1' })).toEqual({
+      ok: false,
+      error: { code: 'UNKNOWN_INSTANCE', message: 'no instance with id "x1"', say: { key: 'errors.instances.unknown', params: { id: 'x1' } } },
+    });
     expect(await dispatchCall(handlers, 'instances.list', {})).toEqual({ ok: false, error: { code: 'INTERNAL', message: 'disk on fire' } });
   });
 

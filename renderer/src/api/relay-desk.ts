@@ -23,6 +23,7 @@ export type {
   RemoteInstanceView,
   InstanceState,
   InstanceStatus,
+  Say,
   HostKeyInfo,
   TrustedHostKey,
   InstallProgress,

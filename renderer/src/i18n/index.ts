@@ -3,6 +3,7 @@
  * reactive, so strings re-render when it changes. Tests may call `i18n.setLocale('de')`.
  */
 import { I18n, initialLocale, savedLocale } from './i18n.svelte.ts';
+import { wordMessage, type SaidMessage } from './message-text.ts';
 import type { Locale } from './message-types.ts';
 
 function storage(): Storage | null {
@@ -21,6 +22,9 @@ export const i18n = new I18n({
 /** Translate a key; see I18n.t. */
 export const t = i18n.t;
 
+/** A message from the main process (an IpcError, an instance's state line) in the user's language; see message-text.ts. */
+export const messageText = (said: SaidMessage): string => wordMessage(said, i18n);
+
 /** The language last chosen in this window's storage (null when none was chosen here). */
 export function storedLocale(): Locale | null {
   return savedLocale(storage());
@@ -28,4 +32,5 @@ export function storedLocale(): Locale | null {
 
 export { I18n, initialLocale, savedLocale } from './i18n.svelte.ts';
 export { LanguageSettingSync } from './language-setting.ts';
+export { wordMessage, type SaidMessage } from './message-text.ts';
 export { LOCALES, type Locale, type MessageParams, type MessageTree, type Translation } from './message-types.ts';

@@ -161,6 +161,33 @@ describe('Connection page', () => {
     }
   });
 
+  it('shows the state line and a failed install in German', async () => {
+    i18n.setLocale('de');
+    try {
+      const inst = remote({
+        status: 'relay-not-installed',
+        message: 'no relay is installed on nas.lan (~/.local/lib/relaydesk/mailrelay.mjs)',
+        say: { key: 'errors.ssh.relayNotInstalled', params: { host: 'nas.lan', path: '~/.local/lib/relaydesk/mailrelay.mjs' } },
+        relayVersion: null,
+      });
+      const t = createTestApi({}, [localInstance(), inst]);
+      const error = {
+        code: 'HOST_UNSUITABLE',
+        message: 'Node.js v16.20.2 on nas.lan is too old: the relay needs 18 or newer',
+        say: { key: 'errors.install.nodeTooOld', params: { version: 'v16.20.2', host: 'nas.lan', minNode: 18 } },
+      };
+      Object.assign(t.api, { installRelay: vi.fn(async () => ({ ok: false, error })) });
+      const { context } = await testContext(t.api, { kind: 'instance', instanceId: 'nas', pageId: 'connection' });
+      render(ConnectionPage, { props: { instanceId: 'nas', tab: undefined }, context });
+      expect(screen.getByText('Auf nas.lan ist kein Relay installiert (~/.local/lib/relaydesk/mailrelay.mjs)')).toBeInTheDocument();
+      await fireEvent.click(screen.getByRole('button', { name: 'Relay installieren' }));
+      const tooOld = 'Node.js v16.20.2 auf nas.lan ist zu alt: Das Relay braucht 18 oder neuer';
+      await waitFor(() => expect(screen.getByText(`Installation fehlgeschlagen: ${tooOld}`)).toBeInTheDocument());
+    } finally {
+      i18n.setLocale('en');
+    }
+  });
+
   it('keeps the stored password when saving other changes', async () => {
     const inst = remote();
     const updateInstance = vi.fn(async () => ok(inst));

@@ -3,7 +3,7 @@
  * deliveries and rejects in the last hour (`stats.get`), and how many deferred messages are older
  * than an hour (`queue.list` count). Polled; relays that are not connected keep no figures.
  */
-import { controlCall, type InstanceView, type RelayDeskApi } from '../../api/relay-desk.ts';
+import { controlCall, type InstanceView, type IpcError, type RelayDeskApi } from '../../api/relay-desk.ts';
 import type { MethodResult } from '../../../../server/protocol/index.ts';
 import { OLD_DEFERRED_SECONDS } from './fleet-alerts.ts';
 
@@ -25,7 +25,7 @@ export class FleetModel {
   #inFlight = new Set<string>();
 
   figures = $state.raw<Record<string, RelayFigures>>({});
-  errors = $state.raw<Record<string, string>>({});
+  errors = $state.raw<Record<string, IpcError>>({});
 
   constructor(api: RelayDeskApi, list: () => readonly InstanceView[]) {
     this.#api = api;
@@ -58,7 +58,7 @@ export class FleetModel {
         controlCall(this.#api, id, 'queue.list', { state: 'deferred', filter: { minAgeSeconds: OLD_DEFERRED_SECONDS }, limit: 1 }),
       ]);
       if (!status.ok) {
-        this.errors = { ...this.errors, [id]: status.error.message };
+        this.errors = { ...this.errors, [id]: status.error };
         return;
       }
       const { [id]: _gone, ...rest } = this.errors;

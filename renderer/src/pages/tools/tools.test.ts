@@ -148,9 +148,12 @@ function shownChecks(): Array<{ name: string; expected: string; fix: string | nu
   }));
 }
 
-/** What each check shows as found, in order. */
+/** What each check shows as found, in order (its lines joined with ", "). */
 function shownFound(): string[] {
-  return screen.getAllByTestId('dns-found').map((dd) => dd.textContent ?? '');
+  return screen.getAllByTestId('dns-found').map((dd) => {
+    const lines = [...dd.querySelectorAll('span')].map((s) => s.textContent ?? '');
+    return lines.length ? lines.join(', ') : (dd.textContent ?? '');
+  });
 }
 
 type DnsCheck = MethodResult<'dns.check'>['checks'][number];
