@@ -22,7 +22,8 @@ export function parseHostPort(value: string): { host: string; port: number | nul
     if (!ipaddr.IPv6.isValid(bracketed[1]!)) return null;
     return withPort(bracketed[1]!, bracketed[2]);
   }
-  if (ipaddr.IPv6.isValid(v)) return { host: v, port: null };
+  // An IPv6 literal has at least two colons; ipaddr's check is costly, and this runs per message.
+  if (v.indexOf(':') !== v.lastIndexOf(':') && ipaddr.IPv6.isValid(v)) return { host: v, port: null };
   const m = /^([^:\s/]+)(?::(\d{1,5}))?$/.exec(v);
   if (!m) return null;
   return withPort(m[1]!, m[2]);

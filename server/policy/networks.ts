@@ -2,8 +2,13 @@
 import os from 'node:os';
 import ipaddr from 'ipaddr.js';
 
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const CANONICAL_IPV4 = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
+
 /** Normalise an address as seen on a socket ("::ffff:127.0.0.1" → "127.0.0.1"). */
 export function normalizeIp(ip: string): string {
+  // The common case, already in canonical form: parsing it (per connection and command) costs more.
+  if (CANONICAL_IPV4.test(ip)) return ip;
   try {
     const a = ipaddr.parse(ip);
     if (a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress()) return (a as ipaddr.IPv6).toIPv4Address().toString();

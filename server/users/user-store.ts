@@ -25,6 +25,9 @@ export interface UserStoreOptions {
 
 const DEFAULT_SCRYPT: ScryptParams = { N: 16384, r: 8, p: 1 };
 const KEY_LENGTH = 32;
+/** How stale `get` may be: another process's change to the file is seen within this. */
+const FRESH_FOR_MS = 1000;
+
 /** How long a verified login is remembered, and for how many users at most. */
 const VERIFIED_CACHE_MS = 5 * 60_000;
 const VERIFIED_CACHE_MAX = 10_000;
@@ -72,6 +75,9 @@ export class UserStore {
   private users = new Map<string, StoredUser>();
   /** mtime/size/inode of the file as last read or written ('' = no file). */
   private signature = '';
+  /** When the file was last looked at (successfully), for `get`'s freshness window. */
+  private checkedAt = 0;
+  private reloading: Promise<void> | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly params: ScryptParams;
   private readonly now: () => number;
@@ -103,9 +109,12 @@ export class UserStore {
     return [...this.users.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(summary);
   }
 
-  /** One user, or null. */
+  /**
+   * One user, or null. Asked at every MAIL FROM of a logged-in client (its allowed senders), so the
+   * file is looked at again at most once per FRESH_FOR_MS: a change by `mailrelay user` shows within that.
+   */
   async get(name: string): Promise<UserSummary | null> {
-    await this.reloadIfChanged();
+    if (Date.now() - this.checkedAt >= FRESH_FOR_MS) await this.reloadIfChanged();
     const u = this.users.get(name);
     return u ? summary(u) : null;
   }
@@ -220,7 +229,22 @@ export class UserStore {
     }
   }
 
-  private async reloadIfChanged(): Promise<void> {
+  /** Concurrent callers share one look at the file. */
+  private reloadIfChanged(): Promise<void> {
+    this.reloading ??= this.reload().finally(() => {
+      this.reloading = null;
+    });
+    return this.reloading;
+  }
+
+  private async reload(): Promise<void> {
+    const started = Date.now();
+    await this.readIfChanged();
+    // Only after a successful look: a broken file keeps failing every call until it is fixed.
+    this.checkedAt = started;
+  }
+
+  private async readIfChanged(): Promise<void> {
     const sig = await this.statSignature();
     if (sig === this.signature) return;
     if (sig === '') {

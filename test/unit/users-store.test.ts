@@ -1,6 +1,6 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { UserStore } from '../../server/users/user-store.ts';
 import { makeTempDir, type TempDir } from '../support/temp-dir.ts';
 
@@ -79,6 +79,27 @@ describe('user store', () => {
     await Promise.all([relay.add('a', 'pw'), relay.add('b', 'pw'), relay.setPassword('from-cli', 'new')]);
     expect((await (await UserStore.open(file, cheap)).list()).map((u) => u.name)).toEqual(['a', 'b', 'from-cli']);
     expect(await cli.verify('from-cli', 'new')).toBe(true);
+  });
+
+  it("looks at the file for get() at most once a second: another process's change shows within that", async () => {
+    const relay = await UserStore.open(file, cheap);
+    const cli = await UserStore.open(file, cheap);
+    await cli.add('scanner', 'pw', ['scan@example.com']);
+    // A login always looks at the file, so the MAIL FROM right after it sees what the login saw.
+    expect(await relay.verify('scanner', 'pw')).toBe(true);
+    expect((await relay.get('scanner'))?.allowedSenders).toEqual(['scan@example.com']);
+    await cli.setAllowedSenders('scanner', ['copier@example.com']);
+    // Within the window: the answer of the last look (this is the per-MAIL-FROM path).
+    expect((await relay.get('scanner'))?.allowedSenders).toEqual(['scan@example.com']);
+    vi.setSystemTime(Date.now() + 1_100);
+    try {
+      expect((await relay.get('scanner'))?.allowedSenders).toEqual(['copier@example.com']);
+    } finally {
+      vi.useRealTimers();
+    }
+    // Logins and listings always look.
+    await cli.setPassword('scanner', 'new');
+    expect(await relay.verify('scanner', 'new')).toBe(true);
   });
 
   it('refuses a malformed file with its name', async () => {
