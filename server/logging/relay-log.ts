@@ -54,6 +54,10 @@ export const LOG_FILE_NAME = 'relay.log';
 
 const LEVELS = { info: 30, warn: 40, error: 50 } as const;
 
+/** The stdout echo's batching: written after this long, or once this much is waiting. */
+const ECHO_FLUSH_MS = 20;
+const ECHO_FLUSH_BYTES = 64 * 1024;
+
 export function openRelayLog(opts: RelayLogOptions): RelayLog {
   mkdirSync(opts.dir, { recursive: true });
   const file = path.join(opts.dir, LOG_FILE_NAME);
@@ -73,8 +77,11 @@ export function openRelayLog(opts: RelayLogOptions): RelayLog {
   const minLevel = LEVELS[opts.level ?? 'info'];
   const lines = new EventEmitter<{ line: [Record<string, unknown>] }>();
   // Each line is serialised once and handed to the file (SonicBoom buffers it) and, for `serve` in
-  // the foreground, to stdout in batches: one write per event-loop turn instead of one per line.
+  // the foreground, to stdout in batches: at most one write per ECHO_FLUSH_MS (stdout to a file or
+  // a pipe is written synchronously; under load a write per event-loop turn was one per message).
   let echoBuffer: string[] = [];
+  let echoBytes = 0;
+  let echoTimer: NodeJS.Timeout | null = null;
   let echo = !!opts.echo;
   const echoTo = opts.echoTo ?? process.stdout;
   if (echo) {
@@ -88,9 +95,12 @@ export function openRelayLog(opts: RelayLogOptions): RelayLog {
     });
   }
   const flushEcho = () => {
+    if (echoTimer) clearTimeout(echoTimer);
+    echoTimer = null;
     if (echoBuffer.length === 0) return;
     const chunk = echoBuffer.join('');
     echoBuffer = [];
+    echoBytes = 0;
     if (echo) echoTo.write(chunk);
   };
 
@@ -121,8 +131,10 @@ export function openRelayLog(opts: RelayLogOptions): RelayLog {
       const text = JSON.stringify(line) + '\n';
       dest.write(text);
       if (echo) {
-        if (echoBuffer.length === 0) setImmediate(flushEcho);
         echoBuffer.push(text);
+        echoBytes += text.length;
+        if (echoBytes >= ECHO_FLUSH_BYTES) flushEcho();
+        else echoTimer ??= setTimeout(flushEcho, ECHO_FLUSH_MS);
       }
       if (lines.listenerCount('line') > 0) lines.emit('line', line);
       written += text.length;

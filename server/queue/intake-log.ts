@@ -25,6 +25,9 @@ export interface IntakeLogIo {
 /** A segment file is closed once it passes this size; the next message starts a new one. */
 export const SEGMENT_BYTES = 4 * 1024 * 1024;
 
+/** How long done records may wait for a message to travel with. */
+const DONE_FLUSH_MS = 20;
+
 /** Closed segments kept while they still hold live messages; past this, the oldest one's move to files. */
 const MAX_CLOSED_SEGMENTS = 2;
 
@@ -61,6 +64,15 @@ export class IntakeLog {
   private readonly segmentOf = new Map<string, Segment>();
   private nextSeq: number;
   private readonly segmentBytes: number;
+  /**
+   * Done records not yet sent to the file thread, all for `doneSegment`: they go with the next
+   * message appended there, or after DONE_FLUSH_MS — one hand-off to the thread instead of one per
+   * delivered message.
+   */
+  private doneRecords: Buffer[] = [];
+  private doneBytes = 0;
+  private doneSegment: Segment | null = null;
+  private doneTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly dir: string,
@@ -87,7 +99,8 @@ export class IntakeLog {
     const seg = this.segmentFor(rec.length, true);
     seg.live.add(id);
     this.segmentOf.set(id, seg);
-    return this.io.logAppend(seg.file, this.dir, rec, true).catch((err: unknown) => {
+    const data = this.doneSegment === seg ? this.takeDone(rec) : rec;
+    return this.io.logAppend(seg.file, this.dir, data, true).catch((err: unknown) => {
       // Never acknowledged: forget it, and write no more to a file whose tail may be damaged.
       if (this.segmentOf.get(id) === seg) this.segmentOf.delete(id);
       seg.live.delete(id);
@@ -106,12 +119,45 @@ export class IntakeLog {
     const rec = encodeRecord(RECORD_DONE, id);
     const cur = this.segmentFor(rec.length, false);
     cur.hasDone = true;
+    if (this.doneSegment !== cur) this.flushDone();
+    this.doneSegment = cur;
+    this.doneRecords.push(rec);
+    this.doneBytes += rec.length;
+    if (!this.doneTimer) {
+      this.doneTimer = setTimeout(() => this.flushDone(), DONE_FLUSH_MS);
+      this.doneTimer.unref();
+    }
+    this.collect();
+  }
+
+  /** Send the waiting done records now (the spool calls this before it stops). */
+  flushDone(): void {
+    const seg = this.doneSegment;
+    if (!seg || this.doneRecords.length === 0) return;
+    const data = this.takeDone(null);
     // A lost done record means one more delivery after a crash, not a lost message.
-    this.io.logAppend(cur.file, this.dir, rec, false).catch(() => {
-      cur.closed = true;
+    this.io.logAppend(seg.file, this.dir, data, false).catch(() => {
+      seg.closed = true;
       this.collect();
     });
-    this.collect();
+  }
+
+  /** The waiting done records, followed by `then`, as one buffer of its own; none wait afterwards. */
+  private takeDone(then: Buffer | null): Buffer {
+    const data = Buffer.allocUnsafeSlow(this.doneBytes + (then?.length ?? 0));
+    let at = 0;
+    for (const r of this.doneRecords) at += r.copy(data, at);
+    then?.copy(data, at);
+    this.dropDone();
+    return data;
+  }
+
+  private dropDone(): void {
+    if (this.doneTimer) clearTimeout(this.doneTimer);
+    this.doneTimer = null;
+    this.doneRecords = [];
+    this.doneBytes = 0;
+    this.doneSegment = null;
   }
 
   /** The segment to append `bytes` to; a message opens a new one when the current one is full. */
@@ -144,6 +190,8 @@ export class IntakeLog {
         continue;
       }
       this.segments.splice(i, 1);
+      // Done records still waiting for it are moot: what they mark is in this segment or older ones, gone too.
+      if (this.doneSegment === seg) this.dropDone();
       this.io.logRemove(seg.file).catch((err: Error) => this.opts.onRemoveFailed?.(seg.file, err));
       i = 0; // the new first segment may be removable now
     }

@@ -326,6 +326,7 @@ export class Spool {
   /** Take no more messages, let the file thread finish its work, and stop it. */
   async close(): Promise<void> {
     this.closed = true;
+    this.intakeLog?.flushDone();
     await this.io?.close();
   }
 

@@ -45,6 +45,22 @@ describe('relay log', () => {
     expect(rejections).toEqual([]);
   });
 
+  it('echoes to stdout in batches: a burst of lines is one write, in order', async () => {
+    const chunks: string[] = [];
+    const out = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        chunks.push(chunk.toString());
+        cb();
+      },
+    });
+    const log = openRelayLog({ dir: tmp.path, echo: true, echoTo: out });
+    for (let n = 0; n < 100; n++) log.event('connect', { n });
+    await waitFor('the batch on stdout', () => chunks.length > 0);
+    expect(chunks).toHaveLength(1);
+    expect(chunks[0]!.trim().split('\n').map((l) => (JSON.parse(l) as { n: number }).n)).toEqual([...Array(100).keys()]);
+    await log.close();
+  });
+
   it('stops echoing when stdout fails (EPIPE) instead of throwing, and the file keeps every line', async () => {
     let writes = 0;
     const brokenPipe = new Writable({
@@ -54,12 +70,12 @@ describe('relay log', () => {
       },
     });
     const log = openRelayLog({ dir: tmp.path, echo: true, echoTo: brokenPipe });
-    // The echo goes out in the next turn (batched); the stream's error arrives right after it.
+    // The echo goes out in batches (flush() sends it now); the stream's error arrives right after it.
     log.event('connect', { n: 1 });
-    await nextTurn();
+    await log.flush();
     await nextTurn();
     log.event('connect', { n: 2 });
-    await nextTurn();
+    await log.flush();
     await log.close();
     expect(writes).toBe(1);
     const lines = readFileSync(path.join(tmp.path, 'relay.log'), 'utf8').trim().split('\n');
