@@ -69,19 +69,19 @@ export default {
       internalMx: { name: 'Interner MX-Eintrag von {domain} zeigt auf den Haupt-E-Mail-Server', expected: 'ein MX-Host, der nicht dieses Relay ({host}) ist, gefunden über das interne DNS' },
     },
     fixes: {
-      hostnameNotFqdn: 'Tragen Sie in general.profile.hostname den öffentlichen Namen des Relays ein (einen vollqualifizierten Domainnamen, FQDN) und legen Sie für diesen Namen einen A-Eintrag an.',
+      hostnameNotFqdn: 'Tragen Sie unter {hostnameField} den öffentlichen Namen des Relays ein (einen vollqualifizierten Domainnamen, FQDN) und legen Sie für diesen Namen einen A-Eintrag an.',
       hostnameNoAddress: 'Legen Sie im öffentlichen DNS für {host} einen A-Eintrag (und für IPv6 einen AAAA-Eintrag) mit der öffentlichen Adresse dieses Relays an.',
       reversePtr: 'Bitten Sie den Betreiber des Netzes von {ip} (meist Ihren Provider), den PTR-Eintrag auf {host} zu setzen; viele Empfänger lehnen E-Mails ab, wenn der Reverse-DNS-Name nicht passt.',
       externalMxMissing: 'Tragen Sie „{domain}. MX 10 {host}.“ in das öffentliche DNS von {domain} ein.',
       externalMxElsewhere:
         'Tragen Sie „{domain}. MX 10 {host}.“ in das öffentliche DNS von {domain} ein – als einzigen MX-Eintrag oder als Backup-MX mit einem höheren Prioritätswert als der Haupt-E-Mail-Server.',
       externalMxImplicitOnly: '{domain} hat keinen MX-Eintrag; E-Mails finden dieses Relay nur über den A-Eintrag. Tragen Sie „{domain}. MX 10 {host}.“ in das öffentliche DNS ein.',
-      nextHopUnresolvable: 'Der Haupt-E-Mail-Server {hopHost} hat im internen DNS keinen A-/AAAA-Eintrag: Korrigieren Sie den Namen dort oder tragen Sie in {key}.nextHop die IP-Adresse des Haupt-E-Mail-Servers ein.',
-      loop: 'E-Mails für {domain} kämen zu diesem Relay zurück (Mail-Schleife): Legen Sie im internen DNS (dns.internal) einen MX-Eintrag für {domain} an, der auf den Haupt-E-Mail-Server zeigt, oder tragen Sie diesen in {key}.nextHop ein.',
-      internalMxMissing: 'Legen Sie im internen DNS ({internalDns}) einen MX-Eintrag für {domain} an, der auf den Haupt-E-Mail-Server zeigt, oder tragen Sie den Haupt-E-Mail-Server in {key}.nextHop ein.',
+      nextHopUnresolvable: 'Der Haupt-E-Mail-Server {hopHost} hat im internen DNS keinen A-/AAAA-Eintrag: Korrigieren Sie den Namen dort oder tragen Sie unter {nextHopField} die IP-Adresse des Haupt-E-Mail-Servers ein.',
+      loop: 'E-Mails für {domain} kämen zu diesem Relay zurück (Mail-Schleife): Legen Sie im internen DNS ({dnsField}) einen MX-Eintrag für {domain} an, der auf den Haupt-E-Mail-Server zeigt, oder tragen Sie diesen unter {nextHopField} ein.',
+      internalMxMissing: 'Legen Sie im internen DNS ({internalDns}) einen MX-Eintrag für {domain} an, der auf den Haupt-E-Mail-Server zeigt, oder tragen Sie den Haupt-E-Mail-Server unter {nextHopField} ein.',
       internalMxMissingNoInternalDns:
-        'Legen Sie im internen DNS einen MX-Eintrag für {domain} an, der auf den Haupt-E-Mail-Server zeigt, und tragen Sie diesen DNS-Server unter dns.internal ein – oder tragen Sie den Haupt-E-Mail-Server in {key}.nextHop ein.',
-      lookupError: 'Der DNS-Server hat nicht geantwortet ({dnsError}): Prüfen Sie die Server unter dns.internal / dns.external und versuchen Sie es erneut.',
+        'Legen Sie im internen DNS einen MX-Eintrag für {domain} an, der auf den Haupt-E-Mail-Server zeigt, und tragen Sie diesen DNS-Server unter {dnsField} ein – oder tragen Sie den Haupt-E-Mail-Server unter {nextHopField} ein.',
+      lookupError: 'Der DNS-Server hat nicht geantwortet ({dnsError}): Prüfen Sie die Server unter {dnsField} und versuchen Sie es erneut.',
     },
     foundText: {
       mx: 'MX {priority} {host} ({addresses})',

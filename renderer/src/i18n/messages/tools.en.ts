@@ -71,18 +71,18 @@ export default {
       internalMx: { name: 'internal MX of {domain} points at the main server', expected: 'an MX host other than this relay ({host}), found through the internal DNS' },
     },
     fixes: {
-      hostnameNotFqdn: "Set general.profile.hostname to the relay's public name (a fully qualified domain name), then give that name an A record.",
+      hostnameNotFqdn: "Enter the relay's public name (a fully qualified domain name) in {hostnameField}, then give that name an A record.",
       hostnameNoAddress: "Add an A record (and an AAAA record for IPv6) for {host} with this relay's public address to the public DNS.",
       reversePtr: 'Ask whoever runs the network of {ip} (usually the provider) to set its PTR record to {host}; many receivers refuse mail when the reverse name does not match.',
       externalMxMissing: 'Add "{domain}. MX 10 {host}." to the public DNS of {domain}.',
       externalMxElsewhere: 'Add "{domain}. MX 10 {host}." to the public DNS of {domain} (as its only MX, or as a backup MX with a higher number than the main server\'s).',
       externalMxImplicitOnly: '{domain} has no MX record; mail finds this relay through its A record only. Add "{domain}. MX 10 {host}." to the public DNS.',
-      nextHopUnresolvable: "The next hop {hopHost} has no A/AAAA record in the internal DNS: fix the name there, or set {key}.nextHop to the main server's IP address.",
-      loop: 'Mail for {domain} would come back to this relay (a loop): give the internal DNS (dns.internal) an MX for {domain} that names the main mail server, or set {key}.nextHop to it.',
-      internalMxMissing: 'Add an MX record for {domain} pointing at the main mail server to the internal DNS ({internalDns}), or set {key}.nextHop to the main server.',
+      nextHopUnresolvable: "The main mail server {hopHost} has no A/AAAA record in the internal DNS: fix the name there, or enter the main server's IP address in {nextHopField}.",
+      loop: 'Mail for {domain} would come back to this relay (a loop): give the internal DNS ({dnsField}) an MX for {domain} that names the main mail server, or enter the main mail server in {nextHopField}.',
+      internalMxMissing: 'Add an MX record for {domain} pointing at the main mail server to the internal DNS ({internalDns}), or enter the main mail server in {nextHopField}.',
       internalMxMissingNoInternalDns:
-        'Add an MX record for {domain} pointing at the main mail server to the internal DNS and list that server in dns.internal, or set {key}.nextHop to the main server.',
-      lookupError: 'The DNS did not answer ({dnsError}): check the servers in dns.internal / dns.external and try again.',
+        'Add an MX record for {domain} pointing at the main mail server to the internal DNS and enter that server in {dnsField}, or enter the main mail server in {nextHopField}.',
+      lookupError: 'The DNS did not answer ({dnsError}): check the servers in {dnsField} and try again.',
     },
     // What the DNS gave (dns.check `foundItems`): the same lines as the relay's own English `found`.
     foundText: {

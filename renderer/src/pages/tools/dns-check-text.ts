@@ -61,12 +61,29 @@ export const DNS_CHECK_TEXT_KEYS: Readonly<Record<DnsCheckCode, CheckKeys & { fi
 
 const UNFILLED = /\{\w+\}/;
 
+/**
+ * Where in the app a fix is made, named as the pages and fields are (the relay names config keys,
+ * e.g. relayControl.relayDomains[0].nextHop, which mean nothing on screen). `nextHopField` needs the
+ * relay domain (`domain`); without it the sentence keeps its placeholder and the English is shown.
+ */
+function placesOf(params: Readonly<Record<string, string>>, t: Translate): Record<string, string> {
+  const path = (...keys: string[]): string => keys.map((k) => t(k)).join(' › ');
+  const places: Record<string, string> = {
+    hostnameField: path('mail.general.title', 'mail.general.profile.title', 'mail.general.profile.hostname'),
+    dnsField: path('mail.relayControl.title', 'mail.relayControl.dns.title'),
+  };
+  if (params.domain !== undefined) {
+    places.nextHopField = `${path('mail.relayControl.title', 'mail.relayControl.domains.title')} › ${params.domain} › ${t('mail.relayControl.domains.nextHop')}`;
+  }
+  return places;
+}
+
 /** The name, expectation and fix of `check` in the language of `t`, or the relay's English. */
 export function dnsCheckText(check: DnsCheck, t: Translate): DnsCheckText {
   const english: DnsCheckText = { name: check.name, expected: check.expected, fix: check.fix };
   const keys = check.code !== undefined && Object.hasOwn(DNS_CHECK_TEXT_KEYS, check.code) ? DNS_CHECK_TEXT_KEYS[check.code as DnsCheckCode] : undefined;
   if (!keys || !check.params) return english;
-  const params = check.dnsFailure ? { ...check.params, dnsError: dnsFailureText(check.dnsFailure, t) } : check.params;
+  const params = { ...check.params, ...placesOf(check.params, t), ...(check.dnsFailure ? { dnsError: dnsFailureText(check.dnsFailure, t) } : {}) };
   const text: DnsCheckText = {
     name: t(keys.nameKey, params),
     expected: t(keys.expectedKey, params),

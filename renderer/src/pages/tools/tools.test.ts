@@ -176,7 +176,8 @@ describe('ToolsPage in the user language', () => {
     expect(internalMx).toEqual({
       name: 'Interner MX-Eintrag von corp.example zeigt auf den Haupt-E-Mail-Server',
       expected: 'ein MX-Host, der nicht dieses Relay (relay.corp.example) ist, gefunden über das interne DNS',
-      fix: 'Was zu ändern ist: Legen Sie im internen DNS (10.0.0.53) einen MX-Eintrag für corp.example an, der auf den Haupt-E-Mail-Server zeigt, oder tragen Sie den Haupt-E-Mail-Server in relayControl.relayDomains[0].nextHop ein.',
+      // The place to change is named as the app shows it, not as the relay's config key.
+      fix: 'Was zu ändern ist: Legen Sie im internen DNS (10.0.0.53) einen MX-Eintrag für corp.example an, der auf den Haupt-E-Mail-Server zeigt, oder tragen Sie den Haupt-E-Mail-Server unter Relay-Steuerung › Domainliste › corp.example › Haupt-E-Mail-Server ein.',
     });
     expect(reverse).toEqual({ name: 'Reverse-DNS (PTR) von 192.0.2.10 ergibt relay.corp.example', expected: 'ein PTR-Eintrag für 192.0.2.10 mit dem Namen relay.corp.example', fix: null });
     expect(unknown).toEqual({
@@ -188,9 +189,10 @@ describe('ToolsPage in the user language', () => {
     expect(screen.getByText('2 von 4 Prüfungen bestanden.', { exact: false })).toBeInTheDocument();
   });
 
-  it("words them in English as the relay does, and switches language without a new check", async () => {
+  it("words them in English as the relay does (naming the app's fields, not config keys), and switches language without a new check", async () => {
     await showDnsCheck();
     const english = dnsAnswer.checks.map((c) => ({ name: c.name, expected: c.expected, fix: c.fix === null ? null : `What to fix: ${c.fix}` }));
+    english[0]!.fix = 'What to fix: Add an MX record for corp.example pointing at the main mail server to the internal DNS (10.0.0.53), or enter the main mail server in Relay Control › Domain list › corp.example › Main mail server.';
     expect(shownChecks()).toEqual(english);
     expect(shownFound()).toEqual(['domain not found (NXDOMAIN) looking up MX corp.example', 'relay.corp.example', 'no record', '192.0.2.10']);
     i18n.setLocale('de');
@@ -272,7 +274,7 @@ describe('ToolsPage in the user language', () => {
       dnsFailure: failure('ESERVFAIL', 'MX', 'example.com'),
     };
     expect(dnsCheckText(check, de).fix).toBe(
-      'Der DNS-Server hat nicht geantwortet (Fehler des DNS-Servers (SERVFAIL) bei der MX-Abfrage für example.com): Prüfen Sie die Server unter dns.internal / dns.external und versuchen Sie es erneut.',
+      'Der DNS-Server hat nicht geantwortet (Fehler des DNS-Servers (SERVFAIL) bei der MX-Abfrage für example.com): Prüfen Sie die Server unter Relay-Steuerung › DNS-Server und versuchen Sie es erneut.',
     );
     const { dnsFailure: _f, ...older } = check;
     expect(dnsCheckText(older, de).fix).toContain('(DNS server failure (SERVFAIL) looking up MX example.com)');
