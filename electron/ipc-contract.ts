@@ -356,6 +356,8 @@ export const installReportSchema = z.object({
   durationMs: z.number(),
   /** Things the administrator should do on the host (e.g. enable lingering), one sentence each. */
   warnings: z.array(z.string()),
+  /** `warnings` as catalog keys, item for item (null for one that has none), for the user's language. */
+  warningSays: z.array(saySchema.nullable()).optional(),
 });
 /** The report of an install or upgrade. */
 export type InstallReport = z.output<typeof installReportSchema>;

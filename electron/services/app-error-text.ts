@@ -87,6 +87,8 @@ export const APP_ERROR_TEXT = {
   // install and upgrade
   'install.bundleMissing': 'the relay bundle is missing from the app ({path})',
   'install.busy': 'an install or upgrade of this instance is running',
+  'install.lingerOff':
+    'systemd lingering is off for {user}: the relay stops when {user}\'s last session on the host ends. Run "sudo loginctl enable-linger {user}" on the host to keep it running.',
   'install.notConnected': 'cannot install: {reason}',
   'install.cannotCreate': 'cannot create {path}: {detail}',
   'install.cannotCreateDataDir': 'cannot create the data dir {path}: {detail}',

@@ -101,7 +101,7 @@ export async function installRelay(opts: InstallOptions): Promise<InstallReport>
     const unit = unitName(paths.dataDir);
     await step('stop-old', progressLine('stopping the running relay (the queue stays)', 'stoppingOld'), () => stopRunning(connection, client, paths.dataDir, unit));
 
-    const warnings: string[] = [];
+    const warnings: Said[] = [];
     const service = await step('start', progressLine('starting the relay', 'starting'), async () => {
       const systemd = await hasSystemdUser(client);
       if (systemd) {
@@ -113,7 +113,7 @@ export async function installRelay(opts: InstallOptions): Promise<InstallReport>
     });
 
     await step('verify', progressLine('waiting for the relay to answer', 'waitingForAnswer'), () => verify(connection, client, opts, paths.dataDir, service, unit));
-    return { relayVersion: opts.bundledVersion, nodeVersion: host.nodeVersion, service, bundlePath: bundle, dataDir: paths.dataDir, durationMs: Date.now() - started, warnings };
+    return { relayVersion: opts.bundledVersion, nodeVersion: host.nodeVersion, service, bundlePath: bundle, dataDir: paths.dataDir, durationMs: Date.now() - started, warnings: warnings.map((w) => w.message), warningSays: warnings.map((w) => w.say ?? null) };
   } catch (err) {
     // Anything else is not the app's own words (e.g. the relay's answer to a control call): passed on in English.
     const e = err instanceof AppError ? err : new AppError('INSTALL_FAILED', foreign((err as Error).message));
@@ -243,7 +243,7 @@ async function startSystemd(client: Client, unit: string, nodeAbs: string, bundl
  * is on. Turn it on where the host lets the user do that; otherwise say what the administrator must
  * run. Returns a warning, or null when the relay will keep running.
  */
-async function ensureLinger(client: Client): Promise<string | null> {
+async function ensureLinger(client: Client): Promise<Said | null> {
   const r = await execCommand(
     client,
     shCommand('u=$(id -un); if [ "$(loginctl show-user "$u" -p Linger --value 2>/dev/null)" = yes ]; then echo on; elif loginctl enable-linger "$u" 2>/dev/null; then echo enabled; else echo "off $u"; fi'),
@@ -252,7 +252,7 @@ async function ensureLinger(client: Client): Promise<string | null> {
   const out = r.stdout.trim();
   if (r.code === 0 && (out === 'on' || out === 'enabled')) return null;
   const user = /^off (\S+)$/.exec(out)?.[1] ?? 'USER';
-  return `systemd lingering is off for ${user}: the relay stops when ${user}'s last session on the host ends. Run "sudo loginctl enable-linger ${user}" on the host to keep it running.`;
+  return said('install.lingerOff', { user });
 }
 
 function writeRemoteFile(sftp: SFTPWrapper, who: RemoteUser, file: string, text: string): Promise<void> {

@@ -459,6 +459,8 @@ describe('systemd-user install path, with a systemctl STAND-IN for systemd (syst
       if (!r.ok) throw new Error(r.error.message);
       expect(r.value.warnings).toHaveLength(1);
       expect(r.value.warnings[0]).toMatch(/^systemd lingering is off for \S+: the relay stops when .* Run "sudo loginctl enable-linger \S+" on the host/);
+      // …and as a catalog key, so the app can say it in German.
+      expect(r.value.warningSays?.[0]).toEqual({ key: 'errors.install.lingerOff', params: { user: expect.any(String) } });
     } finally {
       rmSync(path.join(standin, 'linger-denied'), { force: true });
     }

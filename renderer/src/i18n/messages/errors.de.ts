@@ -85,6 +85,8 @@ export default {
   install: {
     bundleMissing: 'Das Relay-Paket fehlt in der App ({path})',
     busy: 'Für dieses Relay läuft bereits eine Installation oder Aktualisierung',
+    lingerOff:
+      'systemd-Lingering ist für {user} ausgeschaltet: Das Relay stoppt, sobald die letzte Sitzung von {user} auf dem Host endet. Führen Sie auf dem Host „sudo loginctl enable-linger {user}“ aus, damit es weiterläuft.',
     notConnected: 'Installation nicht möglich: {reason}',
     cannotCreate: '{path} lässt sich nicht anlegen: {detail}',
     cannotCreateDataDir: 'Der Datenordner {path} lässt sich nicht anlegen: {detail}',

@@ -84,6 +84,8 @@ export default {
   install: {
     bundleMissing: 'the relay bundle is missing from the app ({path})',
     busy: 'an install or upgrade of this instance is running',
+    lingerOff:
+      'systemd lingering is off for {user}: the relay stops when {user}\'s last session on the host ends. Run "sudo loginctl enable-linger {user}" on the host to keep it running.',
     notConnected: 'cannot install: {reason}',
     cannotCreate: 'cannot create {path}: {detail}',
     cannotCreateDataDir: 'cannot create the data dir {path}: {detail}',
