@@ -15,6 +15,7 @@ import { DNS_CHECK_CODES, METHODS, relaxed, type MethodResult } from '../../serv
 import { dnsCheckText } from '../../renderer/src/pages/tools/dns-check-text.ts';
 import { dnsFoundText } from '../../renderer/src/pages/tools/dns-found-text.ts';
 import englishMessages from '../../renderer/src/i18n/messages/tools.en.ts';
+import englishMailMessages from '../../renderer/src/i18n/messages/mail.en.ts';
 
 type Check = MethodResult<'dns.check'>['checks'][number];
 /** "TYPE name" → answers ("10 mx.example" for MX), or SERVFAIL. A name with no entry is NXDOMAIN. */
@@ -183,9 +184,24 @@ describe('dns.check codes and params', () => {
     for (const c of checks) expect(c.fix === null, `${c.code}: fix`).toBe(c.code?.endsWith('.ok'));
   });
 
-  it("is worded by the app's English catalog exactly as the relay words it", async () => {
+  it("is worded by the app's English catalog as the relay words it; fixes name the app's fields, not config keys", async () => {
     const checks = [...(await full()), ...(await edges()), ...(await foundEdges())];
-    for (const c of checks) expect(dnsCheckText(c, english), c.code).toEqual({ name: c.name, expected: c.expected, fix: c.fix });
+    for (const c of checks) {
+      const app = dnsCheckText(c, english);
+      expect({ name: app.name, expected: app.expected }, c.code).toEqual({ name: c.name, expected: c.expected });
+      if (c.fix === null) {
+        expect(app.fix, c.code).toBeNull();
+        continue;
+      }
+      expect(app.fix, c.code).toBeTruthy();
+      expect(app.fix, c.code).not.toMatch(/relayControl\.|general\.profile|dns\.(internal|external)|\{\w+\}/);
+      // Where the relay names a config key, the app names the place on screen.
+      if (/general\.profile\.hostname/.test(c.fix)) expect(app.fix, c.code).toContain('General › SMTP profile › Host name (FQDN)');
+      if (/\.nextHop/.test(c.fix)) expect(app.fix, c.code).toContain(`Relay Control › Domain list › ${c.params!.domain} › Main mail server`);
+      if (/dns\.internal/.test(c.fix)) expect(app.fix, c.code).toContain('Relay Control › DNS servers');
+      // Otherwise the sentence is the relay's.
+      if (!/general\.profile|nextHop|dns\.(internal|external)/.test(c.fix)) expect(app.fix, c.code).toBe(c.fix);
+    }
   });
 });
 
@@ -261,12 +277,10 @@ describe('dns.check found items', () => {
   });
 });
 
-/** `t` of the English catalog of the tools area (tools.en.ts), placeholders filled from `params`. */
+/** `t` of the English catalogs of the tools and mail areas (the fixes name mail pages), placeholders filled from `params`. */
 function english(key: string, params: Readonly<Record<string, string | number>> = {}): string {
-  const message = key
-    .split('.')
-    .slice(1)
-    .reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], englishMessages);
+  const [area, ...path] = key.split('.');
+  const message = path.reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], area === 'mail' ? englishMailMessages : englishMessages);
   if (typeof message !== 'string') throw new Error(`no English message ${key}`);
   return message.replace(/\{(\w+)\}/g, (whole, name: string) => String(params[name] ?? whole));
 }
