@@ -43,6 +43,35 @@ describe('spool file thread', () => {
     expect(readdirSync(path.join(tmp.path, 'msg'))).toEqual([]);
   });
 
+  it('appends to a log file in the order sent, and a removal comes after every append sent before it', async () => {
+    const logDir = path.join(tmp.path, 'log');
+    mkdirSync(logDir);
+    const file = path.join(logDir, '0000000001.log');
+    const own = (text: string) => {
+      const b = Buffer.allocUnsafeSlow(text.length);
+      b.write(text);
+      return b;
+    };
+    await Promise.all([io.logAppend(file, logDir, own('one,'), true), io.logAppend(file, logDir, own('two,'), false), io.logAppend(file, logDir, own('three'), true)]);
+    expect(readFileSync(file, 'utf8')).toBe('one,two,three');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    // Sent back to back while the thread is busy with a big durable append, so that both wait and are
+    // taken in the same turn: were the removal done first, the append would create the file again.
+    const other = path.join(logDir, '0000000002.log');
+    const big = io.logAppend(path.join(logDir, '0000000003.log'), logDir, Buffer.allocUnsafeSlow(16 * 1024 * 1024).fill(7), true);
+    await Promise.all([big, io.logAppend(other, logDir, own('late'), false), io.logRemove(other)]);
+    await io.logRemove(path.join(logDir, '0000000003.log'));
+    expect(existsSync(other)).toBe(false);
+    await io.logRemove(file);
+    expect(readdirSync(logDir)).toEqual([]);
+  });
+
+  it('a log append that fails is reported with its errno code, and that file takes no more appends', async () => {
+    const missingDir = path.join(tmp.path, 'no-such-dir');
+    const own = () => Buffer.allocUnsafeSlow(4).fill(1);
+    await expect(io.logAppend(path.join(missingDir, 'x.log'), missingDir, own(), true)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('a temp file that already exists is refused (exclusive create) and left alone', async () => {
     writeFileSync(tmpFile('dup'), 'someone else');
     await expect(io.store(tmpFile('dup'), msgFile('dup'), [Buffer.from('x')])).rejects.toMatchObject({ code: 'EEXIST' });
