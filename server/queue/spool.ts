@@ -257,8 +257,16 @@ export class Spool {
     rec.moving ??= (async () => {
       const id = rec.entry.envelope.id;
       const header = rec.logged!;
+      const tmp = path.join(this.tmpDir, id);
+      const store = () => this.io!.store(tmp, this.messagePath(id), [header, rec.cached!]);
       try {
-        await this.io!.store(path.join(this.tmpDir, id), this.messagePath(id), [header, rec.cached!]);
+        await store().catch(async (err: NodeJS.ErrnoException) => {
+          // tmp/<id> can only be left from an earlier move of this very message (a file thread that
+          // died mid-way): it is ours to replace.
+          if (err.code !== 'EEXIST') throw err;
+          await unlinkIfExists(tmp);
+          await store();
+        });
       } finally {
         rec.moving = null;
       }

@@ -1,7 +1,7 @@
 // The intake log on real files: small messages are made durable in a segment file before their 250,
 // leave it with a done record, move to their own file when they stay, and come back after a stop.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { appendFileSync, existsSync, readFileSync, readdirSync, truncateSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -153,6 +153,18 @@ describe('Spool with the intake log', () => {
     expect(reopened.get(env.id)?.attempts).toBe(1);
     expect(reopened.get(held.envelope.id)?.held).toBe(true);
     await reopened.close();
+  });
+
+  it('moves a message to its file even over a temp file an earlier, interrupted move left behind', async () => {
+    const spool = await Spool.open(tmp.path);
+    const body = bodyOf(10);
+    const { envelope: env } = await store(spool, body);
+    writeFileSync(path.join(spool.tmpDir, env.id), 'half a move');
+    await spool.updateState(env.id, { held: true });
+    const raw = readFileSync(path.join(spool.msgDir, env.id));
+    expect(raw.subarray(raw.indexOf(10) + 1).equals(body)).toBe(true);
+    expect(readdirSync(spool.tmpDir)).toEqual([]);
+    await spool.close();
   });
 
   it('deletes segments once nothing in them is live, and moves messages that linger in old segments to files', async () => {
