@@ -150,6 +150,32 @@ describe('remote relay over SSH', () => {
     await screenshot(page, 'page-connection-remote-en');
   });
 
+  it('says in German why a host cannot be reached', async () => {
+    const page = app.page;
+    await switchLanguage(page, 'de');
+    const closed = await freePort(); // nothing listens there
+    const added = await app.services.handlers['instances.add']({
+      instance: {
+        name: 'Alter NAS',
+        host: '127.0.0.1',
+        port: closed,
+        username: sshd.user,
+        auth: { method: 'key', keyPath: sshd.clientKey },
+        dataDir: remoteDataDir,
+        installDir: path.join(path.dirname(remoteDataDir), 'lib'),
+        nodePath: process.execPath,
+      },
+    });
+    await app.services.handlers['connection.connect']({ instanceId: added.id });
+    await goto(page, `/i/${added.id}/connection`);
+    // The main process sends the reason in English plus its catalog key; the page words it in German.
+    await waitForText(main(page), `Unter 127.0.0.1:${closed} nimmt kein Dienst Verbindungen an (Verbindung abgelehnt)`);
+    expect(await main(page).innerText()).not.toContain('connection refused');
+    await screenshot(page, 'page-connection-refused-de');
+    await app.services.handlers['instances.remove']({ instanceId: added.id });
+    await switchLanguage(page, 'en');
+  });
+
   it('logged no errors in the page', () => {
     expect(errors).toEqual([]);
   });
