@@ -13,6 +13,8 @@ await build({
   format: 'esm',
   sourcemap: false,
   legalComments: 'none',
+  // Code that only works from the one-file bundle (the delivery thread runs this very file) checks this.
+  define: { __MAILRELAY_BUNDLE__: 'true' },
   logLevel: 'warning',
   // Some dependencies are CommonJS and call require() for Node built-ins: give the ESM bundle one.
   banner: {

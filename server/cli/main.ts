@@ -3,6 +3,7 @@
  * on stderr and a non-zero exit, never a bare stack trace.
  */
 import { parseArgs } from 'node:util';
+import { isMainThread, workerData } from 'node:worker_threads';
 import path from 'node:path';
 import { defaultDataDir } from './data-dir.ts';
 import { CHECK_USAGE, MAIN_USAGE, SERVE_USAGE, VERSION } from './usage.ts';
@@ -82,14 +83,22 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    const e = err as Error & { exitCode?: number };
-    process.stderr.write(`mailrelay: ${e.message}\n`);
-    if (!(err instanceof CliError) && process.env.MAILRELAY_DEBUG) process.stderr.write(`${e.stack}\n`);
-    process.exitCode = e.exitCode ?? 1;
-  },
-);
+// The relay's bundle is also the program of its delivery thread (delivery-thread.ts; the role is
+// spelled out here so that the other commands do not load the delivery code to check it).
+const role = isMainThread ? null : (workerData as { mailrelayRole?: unknown } | null)?.mailrelayRole;
+if (role === 'delivery') (await import('../delivery/delivery-thread.ts')).runDeliveryThread();
+else runCli();
+
+function runCli(): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      const e = err as Error & { exitCode?: number };
+      process.stderr.write(`mailrelay: ${e.message}\n`);
+      if (!(err instanceof CliError) && process.env.MAILRELAY_DEBUG) process.stderr.write(`${e.stack}\n`);
+      process.exitCode = e.exitCode ?? 1;
+    },
+  );
+}

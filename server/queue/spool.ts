@@ -228,6 +228,13 @@ export class Spool {
     return this.records.get(id)?.cached ?? null;
   }
 
+  /** Where a message's bytes are on disk: its file, from the end of the envelope line. */
+  bodyFile(id: string): { path: string; start: number } {
+    const rec = this.records.get(id);
+    if (!rec) throw new UnknownMessageError(id);
+    return { path: this.messagePath(id), start: rec.bodyOffset };
+  }
+
   /**
    * Drop the in-memory copy of a message's bytes (after its first delivery attempt). A message still
    * in the intake log keeps them until it has its own file (or is removed).

@@ -8,6 +8,10 @@ import type { Spool } from '../queue/spool.ts';
 import { Scheduler, type BounceReason } from '../queue/scheduler.ts';
 import type { QueueEntry, RecipientState } from '../queue/types.ts';
 import { createDeliverer, type Deliverer } from '../delivery/deliverer.ts';
+import { createThreadedDeliverer } from '../delivery/delivery-thread.ts';
+
+/** Set (true) by the bundler in dist/mailrelay.mjs; undefined when running from the sources. */
+declare const __MAILRELAY_BUNDLE__: boolean | undefined;
 import { bounceRecipients, composeDsn, dsnRecipientFromState, readHeaderBlock } from '../delivery/dsn.ts';
 
 export interface MailFlowOptions {
@@ -32,11 +36,13 @@ export interface MailFlow {
 export function createMailFlow(opts: MailFlowOptions): MailFlow {
   const { spool, log } = opts;
   const envPort = Number(process.env.MAILRELAY_DIRECT_PORT);
-  const deliverer = createDeliverer({
-    getConfig: opts.getConfig,
-    log,
-    directPort: opts.directPort ?? (Number.isInteger(envPort) && envPort > 0 ? envPort : undefined),
-  });
+  const directPort = opts.directPort ?? (Number.isInteger(envPort) && envPort > 0 ? envPort : undefined);
+  // In a thread of its own where the relay runs from its bundle (see delivery-thread.ts);
+  // MAILRELAY_DELIVERY_THREAD=0 keeps it in-process.
+  const threaded = typeof __MAILRELAY_BUNDLE__ !== 'undefined' && process.env.MAILRELAY_DELIVERY_THREAD !== '0';
+  const deliverer: Deliverer & { configChanged?(): void } = threaded
+    ? createThreadedDeliverer({ getConfig: opts.getConfig, log, directPort, bodyOf: (id) => spool.bodyBuffer(id) ?? spool.bodyFile(id) })
+    : createDeliverer({ getConfig: opts.getConfig, log, directPort });
 
   async function queueDsn(entry: QueueEntry, states: RecipientState[], kind: 'failure' | 'delay', reason: string): Promise<void> {
     const config = opts.getConfig();
@@ -104,7 +110,10 @@ export function createMailFlow(opts: MailFlowOptions): MailFlow {
     deliverer,
     enqueue: (entry) => scheduler.enqueue(entry),
     start: () => scheduler.start(),
-    configChanged: () => scheduler.updateConfig(opts.getConfig().queue),
+    configChanged: () => {
+      scheduler.updateConfig(opts.getConfig().queue);
+      deliverer.configChanged?.();
+    },
     async stop() {
       await scheduler.stop(10_000);
       await deliverer.close();
