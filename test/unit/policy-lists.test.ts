@@ -74,6 +74,20 @@ describe('black and white lists', () => {
     expect(lists.check({ clientIp: '192.0.9.1' })).toMatchObject({ rule: 'wider', action: 'discard' });
   });
 
+  it('among many wildcard rules, the earliest match decides, wherever exact rules sit', () => {
+    const rules = Array.from({ length: 300 }, (_, i) => rule(`pattern ${i}`, 'block', 'clientHostname', `*.zone${i}.example`));
+    rules.splice(120, 0, rule('catch-all under isp', 'block', 'clientHostname', '*.isp.example', 'discard'));
+    rules.splice(250, 0, rule('exact host', 'block', 'clientHostname', 'mail.zone7.example'));
+    rules.push(rule('anything', 'block', 'clientHostname', '*'));
+    const lists = CompiledLists.compile(rules);
+    expect(lists.check({ clientHostname: 'a.zone7.example' })?.rule).toBe('pattern 7');
+    expect(lists.check({ clientHostname: 'mail.zone7.example' })?.rule).toBe('pattern 7'); // earlier than the exact rule
+    expect(lists.check({ clientHostname: 'dsl.isp.example' })).toMatchObject({ rule: 'catch-all under isp', action: 'discard' });
+    expect(lists.check({ clientHostname: 'x.zone299.example' })?.rule).toBe('pattern 299');
+    expect(lists.check({ clientHostname: 'elsewhere.example' })?.rule).toBe('anything');
+    expect(lists.check({ clientHostname: '' })?.rule).toBe('anything');
+  });
+
   it('skips disabled rules and says which criteria are in use', () => {
     const lists = CompiledLists.compile([{ ...rule('off', 'block', 'clientHostname', 'x.example'), enabled: false }, rule('on', 'block', 'helo', 'x')]);
     expect(lists.check({ clientHostname: 'x.example' })).toBeNull();
