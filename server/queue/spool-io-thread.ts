@@ -266,8 +266,10 @@ function threadMain(require: (id: string) => unknown): void {
 
   port.on('message', (m: Request) => {
     if (m.op === 'logAppend') {
-      // Everything posted before the next turn goes into one write-and-fsync.
-      if (logQueue.length === 0) setImmediate(flushLog);
+      // Everything posted within the next millisecond goes into one write-and-fsync: with a new
+      // client connection per message, appends arrive one by one, and waiting that long for company
+      // (as PostgreSQL's commit_delay does) means fewer fsyncs and, measured, less CPU per message.
+      if (logQueue.length === 0) setTimeout(flushLog, 1);
       logQueue.push(m);
     } else if (m.op === 'store') store(m);
     else if (m.op === 'syncDir') syncDir(m);
