@@ -21,6 +21,9 @@ import { createDeliverer, type Deliverer } from './deliverer.ts';
 import type { PoolStats } from './smtp-client-pool.ts';
 import type { RecipientResult } from './types.ts';
 
+/** How long close() lets the thread finish before stopping it. */
+const CLOSE_WAIT_MS = 5_000;
+
 /** `workerData.mailrelayRole` of the delivery thread (checked by the CLI entry). */
 export const DELIVERY_THREAD_ROLE = 'delivery';
 
@@ -165,14 +168,17 @@ export function createThreadedDeliverer(opts: ThreadedDelivererOptions): Deliver
       const w = worker;
       if (!w) return;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 15_000);
+        // The scheduler has already given deliveries in flight their time to finish (see its stop):
+        // a thread still stuck with one (a next hop that never answers) is stopped, its messages stay queued.
+        const timer = setTimeout(resolve, CLOSE_WAIT_MS);
         onClosed = () => {
           clearTimeout(timer);
           resolve();
         };
         w.postMessage({ t: 'close' } satisfies ToThread);
       });
-      worker = null;
+      // What it did not finish comes back as deferrals: those messages are tried again after the restart.
+      stopped(w, 'the relay is stopping');
       await w.terminate();
     },
   };
