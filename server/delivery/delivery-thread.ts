@@ -139,7 +139,13 @@ export function createThreadedDeliverer(opts: ThreadedDelivererOptions): Deliver
   return {
     deliver(entry, recipients) {
       if (closed) return Promise.resolve(recipients.map((r) => deferral(r, 'delivery is shutting down')));
-      const source = opts.bodyOf(entry.envelope.id);
+      let source: BodySource;
+      try {
+        source = opts.bodyOf(entry.envelope.id);
+      } catch (err) {
+        // Gone from the spool meanwhile (deleted by the administrator): nothing to send.
+        return Promise.resolve(recipients.map((r) => deferral(r, `cannot read the message: ${(err as Error).message}`)));
+      }
       let body: Uint8Array | null = null;
       let file: { path: string; start: number } | null = null;
       if (Buffer.isBuffer(source)) {

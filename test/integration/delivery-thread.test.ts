@@ -101,6 +101,18 @@ describe('delivery thread', () => {
     expect(results).toEqual([expect.objectContaining({ recipient: 'dave@example.com', outcome: 'deferred', code: null, enhanced: '4.3.0', reply: expect.stringMatching(/^the delivery thread stopped/) })]);
     expect(logged.some((l) => l.name === 'error' && /delivery thread stopped/.test(String(l.fields.msg)))).toBe(true);
     expect(deliverer.stats()).toMatchObject({ open: 0, busy: 0 });
+    // A message that is gone from the spool by the time it is tried: a deferral too, not a throw.
+    const gone = createThreadedDeliverer({
+      getConfig: () => config,
+      log: { event: () => undefined },
+      bodyOf: () => {
+        throw new Error('no message 0192f3a1c2d4-0000000006 in the queue');
+      },
+    });
+    expect(await gone.deliver(entry('0192f3a1c2d4-0000000006', ['gina@example.com']), ['gina@example.com'], () => Buffer.alloc(0))).toEqual([
+      expect.objectContaining({ outcome: 'deferred', reply: 'cannot read the message: no message 0192f3a1c2d4-0000000006 in the queue' }),
+    ]);
+    await gone.close();
     await deliverer.close();
     expect(await deliverer.deliver(entry('0192f3a1c2d4-0000000004', ['erin@example.com']), ['erin@example.com'], () => Buffer.alloc(0))).toEqual([
       expect.objectContaining({ outcome: 'deferred', reply: 'delivery is shutting down' }),
