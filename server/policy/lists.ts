@@ -138,9 +138,9 @@ export function normalizeAddressValue(address: string): string {
   return `${v.slice(0, at).toLowerCase()}@${normalizeDomainValue(v.slice(at + 1))}`;
 }
 
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-  return new RegExp(`^${body}$`, 's');
+/** A `*` pattern as the body of a regular expression (`*` matches anything, all else literally). */
+function globPattern(glob: string): string {
+  return glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
 }
 
 /** Remember the lowest rule index per key. */
@@ -159,7 +159,7 @@ class PatternList {
   private readonly indexes: number[] = [];
   private combined: RegExp | null = null;
   add(index: number, glob: string): void {
-    this.globs.push(globToRegExp(glob).source.slice(1, -1));
+    this.globs.push(globPattern(glob));
     this.indexes.push(index);
     this.combined = null;
   }

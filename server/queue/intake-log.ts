@@ -88,11 +88,6 @@ export class IntakeLog {
     return this.segmentOf.size;
   }
 
-  /** Segment files the log has open or keeps. */
-  get segmentCount(): number {
-    return this.segments.length;
-  }
-
   /** Append a message (its envelope line and body, as its spool file would hold them); resolves once fsynced. */
   append(id: string, header: Buffer, body: Buffer): Promise<void> {
     const rec = encodeRecord(RECORD_MESSAGE, id, [header, body]);
