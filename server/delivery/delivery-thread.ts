@@ -94,6 +94,8 @@ export interface ThreadedDelivererOptions {
   directPort?: number;
   /** The bytes of a queued message: its buffer while the spool holds it, else where its file is. */
   bodyOf(id: string): BodySource;
+  /** The thread's program (default: this bundle; tests give one that fails on purpose). */
+  threadUrl?: URL;
 }
 
 /** A Deliverer whose work happens in the delivery thread; `configChanged` passes a reload on. */
@@ -120,7 +122,7 @@ export function createThreadedDeliverer(opts: ThreadedDelivererOptions): Deliver
   const thread = (): Worker => {
     if (worker) return worker;
     const data: ThreadData = { mailrelayRole: DELIVERY_THREAD_ROLE, config: opts.getConfig(), directPort: opts.directPort };
-    const w = new Worker(new URL(import.meta.url), { workerData: data, name: 'delivery' });
+    const w = new Worker(opts.threadUrl ?? new URL(import.meta.url), { workerData: data, name: 'delivery' });
     w.on('message', (m: FromThread) => {
       if (m.t === 'result') {
         const p = waiting.get(m.seq);

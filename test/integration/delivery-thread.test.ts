@@ -1,15 +1,17 @@
 /**
  * The delivery thread (server/delivery/delivery-thread.ts): the relay bundle run as a worker with the
- * delivery role delivers to a real SMTP sink, from memory or from a spool file, takes config reloads,
- * and reports its log lines, pool counters and the end of its work; the main side never rejects, also when the thread
- * cannot run. (Every relay-process test runs the bundle, so delivery in them goes through the thread.)
+ * delivery role delivers to a real SMTP sink, from memory or from a spool file, takes config
+ * reloads, and reports its log lines, pool counters and the end of its work. The main side never
+ * rejects, also when the thread dies (a stand-in program that exits), and starts a new one. Every
+ * relay-process test runs the bundle, so delivery there goes through the thread as well.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { relayConfigSchema, type RelayConfig } from '../../server/config/schema.ts';
-import { createThreadedDeliverer } from '../../server/delivery/delivery-thread.ts';
+import { DELIVERY_THREAD_ROLE, createThreadedDeliverer } from '../../server/delivery/delivery-thread.ts';
 import type { QueueEntry } from '../../server/queue/types.ts';
 import { RELAY_BUNDLE } from '../bench/relay-peer.ts';
 import { freePort } from '../support/free-port.ts';
@@ -48,7 +50,7 @@ type FromThread = { t: 'result'; seq: number; results: Array<{ recipient: string
 
 describe('delivery thread', () => {
   it('the relay bundle, run as the delivery thread, delivers from memory and from a spool file and reports back', async () => {
-    const worker = new Worker(RELAY_BUNDLE, { workerData: { mailrelayRole: 'delivery', config, directPort: undefined } });
+    const worker = new Worker(RELAY_BUNDLE, { workerData: { mailrelayRole: DELIVERY_THREAD_ROLE, config, directPort: undefined } });
     const seen: FromThread[] = [];
     worker.on('message', (m: FromThread) => seen.push(m));
     try {
@@ -89,18 +91,38 @@ describe('delivery thread', () => {
     }
   });
 
-  it('a thread that cannot run turns deliveries into deferrals, logs why, and never rejects', async () => {
-    // Run from the TypeScript sources, the thread has no bundle to load: it stops at once.
+  it('a thread that dies turns its deliveries into deferrals, logs why, starts again for the next one, and never rejects', async () => {
+    // A stand-in program that takes the first delivery and ends its thread (as a crash would), then
+    // answers every later one as delivered.
+    const program = path.join(tmp.path, 'dying-thread.mjs');
+    const marker = path.join(tmp.path, 'died-once');
+    writeFileSync(
+      program,
+      `import { parentPort } from 'node:worker_threads';
+       import { existsSync, writeFileSync } from 'node:fs';
+       parentPort.on('message', (m) => {
+         if (m.t === 'close') return parentPort.postMessage({ t: 'closed' });
+         if (m.t !== 'deliver') return;
+         if (!existsSync(${JSON.stringify(marker)})) { writeFileSync(${JSON.stringify(marker)}, ''); process.exit(3); }
+         parentPort.postMessage({ t: 'result', seq: m.seq, results: m.recipients.map((recipient) => ({ recipient, outcome: 'delivered', code: 250, enhanced: '2.0.0', reply: '250 ok', nextHop: 'stand-in', durationMs: 0 })) });
+       });`,
+    );
     const logged: Array<{ name: string; fields: Record<string, unknown> }> = [];
     const deliverer = createThreadedDeliverer({
       getConfig: () => config,
       log: { event: (name, fields) => logged.push({ name, fields }) },
       bodyOf: () => Buffer.from('Subject: x\r\n\r\nx\r\n'),
+      threadUrl: pathToFileURL(program),
     });
-    const results = await deliverer.deliver(entry('0192f3a1c2d4-0000000003', ['dave@example.com']), ['dave@example.com'], () => Buffer.alloc(0));
-    expect(results).toEqual([expect.objectContaining({ recipient: 'dave@example.com', outcome: 'deferred', code: null, enhanced: '4.3.0', reply: expect.stringMatching(/^the delivery thread stopped/) })]);
-    expect(logged.some((l) => l.name === 'error' && /delivery thread stopped/.test(String(l.fields.msg)))).toBe(true);
+    const first = await deliverer.deliver(entry('0192f3a1c2d4-0000000003', ['dave@example.com']), ['dave@example.com'], () => Buffer.alloc(0));
+    expect(first).toEqual([expect.objectContaining({ recipient: 'dave@example.com', outcome: 'deferred', code: null, enhanced: '4.3.0', reply: 'the delivery thread stopped (exit code 3)' })]);
+    expect(logged.some((l) => l.name === 'error' && /delivery thread stopped \(exit code 3\); it starts again/.test(String(l.fields.msg)))).toBe(true);
     expect(deliverer.stats()).toMatchObject({ open: 0, busy: 0 });
+    // The next delivery starts a new thread.
+    expect(await deliverer.deliver(entry('0192f3a1c2d4-0000000004', ['erin@example.com']), ['erin@example.com'], () => Buffer.alloc(0))).toEqual([
+      expect.objectContaining({ recipient: 'erin@example.com', outcome: 'delivered' }),
+    ]);
+
     // A message that is gone from the spool by the time it is tried: a deferral too, not a throw.
     const gone = createThreadedDeliverer({
       getConfig: () => config,
@@ -108,13 +130,15 @@ describe('delivery thread', () => {
       bodyOf: () => {
         throw new Error('no message 0192f3a1c2d4-0000000006 in the queue');
       },
+      threadUrl: pathToFileURL(program),
     });
     expect(await gone.deliver(entry('0192f3a1c2d4-0000000006', ['gina@example.com']), ['gina@example.com'], () => Buffer.alloc(0))).toEqual([
       expect.objectContaining({ outcome: 'deferred', reply: 'cannot read the message: no message 0192f3a1c2d4-0000000006 in the queue' }),
     ]);
     await gone.close();
+
     await deliverer.close();
-    expect(await deliverer.deliver(entry('0192f3a1c2d4-0000000004', ['erin@example.com']), ['erin@example.com'], () => Buffer.alloc(0))).toEqual([
+    expect(await deliverer.deliver(entry('0192f3a1c2d4-0000000005', ['frank@example.com']), ['frank@example.com'], () => Buffer.alloc(0))).toEqual([
       expect.objectContaining({ outcome: 'deferred', reply: 'delivery is shutting down' }),
     ]);
   });
